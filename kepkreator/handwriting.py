@@ -1,0 +1,247 @@
+"""Text -> one image of handwriting.
+
+A glyph source draws one 28x28 ink map per character; `compose` lays the
+glyphs out like a hand would: each cropped to its ink and kerned, with a
+little baseline and size jitter, spaces kept, newlines starting lines.
+The conditional GAN is the default source: one style latent is shared by the
+whole string, blended with a per-character latent by `variation`, and scaled
+by the truncation factor that `neatness` sets.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from kepkreator.hub import load_model
+from kepkreator.models.cgan import Generator
+
+MAX_CHARACTERS = 100
+MAX_LINES = 8
+MAX_SCALE = 8
+MAX_PIXELS = 6_000_000  # bounds the memory and PNG time of one request
+INK_THRESHOLD = 0.12
+
+
+class InputError(ValueError):
+    """Input a user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Style:
+    seed: int = 0
+    variation: float = 0.15  # 0: the same hand throughout, 1: every character independent
+    neatness: float = 0.5  # 0: wild, 1: tidy (latent truncation)
+
+    @property
+    def truncation(self) -> float:
+        return 1.6 - 1.4 * self.neatness
+
+
+@dataclass(frozen=True)
+class Layout:
+    scale: int = 2  # output pixels per glyph pixel
+    stroke: float = 0.0  # -1 thinner .. 0 as drawn .. 2 bolder
+    ink: tuple[int, int, int] = (20, 30, 90)
+    paper: tuple[int, int, int] | None = (255, 255, 255)  # None: transparent
+    spacing: float = 0.12  # gap between characters, in glyph heights
+    jitter: float = 1.0  # 0: every glyph on the baseline at full size, 1: a natural wobble
+
+
+class GlyphSource(Protocol):
+    classes: str
+
+    def draw(self, labels: torch.Tensor, style: Style) -> torch.Tensor:
+        """N x C x 28 x 28 ink maps in [0, 1] (C = 1 for one ink colour, 3 for colour glyphs)."""
+        ...
+
+
+class GANGlyphs:
+    """Glyphs from the conditional GAN generator."""
+
+    def __init__(self, generator: Generator):
+        self.generator = generator.eval()
+        self.classes = generator.classes
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist") -> "GANGlyphs":
+        return cls(load_model(Generator, name_or_path))
+
+    def latents(self, count: int, style: Style) -> torch.Tensor:
+        rng = torch.Generator().manual_seed(style.seed)
+        shared = torch.randn(1, self.generator.latent_dim, generator=rng)
+        own = torch.randn(count, self.generator.latent_dim, generator=rng)
+        v = style.variation
+        # Keeps unit variance for any blend, so `variation` changes only how alike the characters are.
+        return (math.sqrt(1 - v) * shared + math.sqrt(v) * own) * style.truncation
+
+    @torch.no_grad()
+    def draw(self, labels: torch.Tensor, style: Style) -> torch.Tensor:
+        return self.generator(self.latents(len(labels), style), labels).add(1).div(2).clamp(0, 1)
+
+
+def _check_number(name: str, value: float, low: float, high: float) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number from {low} to {high}, got {value!r}") from None
+    if not (low <= value <= high):  # also rejects NaN
+        raise InputError(f"{name} must be from {low} to {high}, got {value}")
+    return value
+
+
+def check_style(style: Style) -> Style:
+    if isinstance(style.seed, bool) or not isinstance(style.seed, (int, float)) or style.seed != int(style.seed) \
+            or not 0 <= style.seed < 2**63:
+        raise InputError(f"seed must be a whole number from 0 to 2^63-1, got {style.seed!r}")
+    return Style(int(style.seed), _check_number("variation", style.variation, 0, 1),
+                 _check_number("neatness", style.neatness, 0, 1))
+
+
+def check_layout(layout: Layout) -> Layout:
+    scale = _check_number("scale", layout.scale, 1, MAX_SCALE)
+    if scale != int(scale):
+        raise InputError(f"scale must be a whole number from 1 to {MAX_SCALE}, got {layout.scale}")
+    for name, colour in (("ink", layout.ink), ("paper", layout.paper)):
+        if colour is not None and (len(colour) != 3 or any(not 0 <= int(c) <= 255 for c in colour)):
+            raise InputError(f"{name} colour must be three numbers from 0 to 255, got {colour!r}")
+    return Layout(int(scale), _check_number("stroke", layout.stroke, -1, 2), tuple(layout.ink),
+                  None if layout.paper is None else tuple(layout.paper),
+                  _check_number("spacing", layout.spacing, -0.2, 1), _check_number("jitter", layout.jitter, 0, 2))
+
+
+def parse_text(text: str, classes: str) -> list[list[int | None]]:
+    """Lines of class indices, None for a space; raises InputError naming what cannot be drawn."""
+    if not isinstance(text, str):
+        raise InputError("text must be a string")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    case_free = classes == classes.lower() and any(c.isalpha() for c in classes)
+    if case_free:
+        text = text.lower()
+    if not text.strip():
+        raise InputError(f"Type something to write: {describe(classes)}, spaces and new lines.")
+    drawn = sum(1 for c in text if c != "\n")
+    if drawn > MAX_CHARACTERS:
+        raise InputError(f"That is {drawn} characters; the most is {MAX_CHARACTERS}.")
+    lines = text.strip("\n").split("\n")
+    if len(lines) > MAX_LINES:
+        raise InputError(f"That is {len(lines)} lines; the most is {MAX_LINES}.")
+    unknown = sorted({c for c in text if c not in classes and c not in " \n"})
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        raise InputError(f"Cannot draw {shown}: this model writes {describe(classes)}, spaces and new lines.")
+    index = {c: i for i, c in enumerate(classes)}
+    return [[None if c == " " else index[c] for c in line] for line in lines]
+
+
+def describe(classes: str) -> str:
+    if classes == "0123456789":
+        return "digits 0-9"
+    if classes == "abcdefghijklmnopqrstuvwxyz":
+        return "letters a-z"
+    return "the characters " + "".join(classes)
+
+
+def _restroke(ink: torch.Tensor, stroke: float, scale: int) -> torch.Tensor:
+    radius = round(abs(stroke) * scale / 2)
+    if radius == 0:
+        return ink
+    pooled = F.max_pool2d(ink if stroke > 0 else 1 - ink, 2 * radius + 1, stride=1, padding=radius)
+    return pooled if stroke > 0 else 1 - pooled
+
+
+def compose(glyphs: torch.Tensor, lines: list[list[int | None]], layout: Layout, seed: int) -> np.ndarray:
+    """Lay out glyph ink maps (one per non-space character, in reading order) as an H x W x C float array."""
+    rng = np.random.default_rng(seed + 1)
+    size = 28 * layout.scale
+    glyphs = F.interpolate(glyphs, size=(size, size), mode="bilinear", align_corners=False) if layout.scale > 1 else glyphs
+    glyphs = _restroke(glyphs, layout.stroke, layout.scale)
+    channels = glyphs.shape[1]
+    line_height, space, gap = round(1.05 * size), round(0.4 * size), round(layout.spacing * size)
+    placed = []  # (top, left, array)
+    k = 0
+    for row, line in enumerate(lines):
+        x = 0
+        for item in line:
+            if item is None:
+                x += space
+                continue
+            glyph = glyphs[k]
+            k += 1
+            factor = 1 + layout.jitter * rng.uniform(-0.06, 0.06)
+            glyph_size = max(4, round(size * factor))
+            glyph = F.interpolate(glyph[None], size=(glyph_size, glyph_size), mode="bilinear", align_corners=False)[0]
+            columns = torch.nonzero(glyph.amax(dim=(0, 1)) > INK_THRESHOLD).flatten()
+            if len(columns) == 0:
+                x += space // 2
+                continue
+            glyph = glyph[:, :, columns[0]:columns[-1] + 1]
+            top = row * line_height + (size - glyph_size) + round(layout.jitter * rng.uniform(-0.04, 0.04) * size)
+            placed.append((top, x, glyph.permute(1, 2, 0).numpy()))
+            x += glyph.shape[2] + gap
+    if not placed:
+        return np.zeros((size, size, channels), dtype=np.float32)
+    margin = size // 4
+    min_top = min(p[0] for p in placed)
+    height = max(p[0] + p[2].shape[0] for p in placed) - min_top + 2 * margin
+    width = max(p[1] + p[2].shape[1] for p in placed) + 2 * margin
+    canvas = np.zeros((height, width, channels), dtype=np.float32)
+    for top, left, array in placed:
+        y, x = top - min_top + margin, left + margin
+        region = canvas[y:y + array.shape[0], x:x + array.shape[1]]
+        np.maximum(region, array, out=region)  # overlapping strokes merge like ink
+    return canvas
+
+
+def colourise(ink: np.ndarray, layout: Layout) -> Image.Image:
+    """Ink map (H x W x 1 intensities, or H x W x 3 coloured glyphs) onto paper, or onto transparency."""
+    if ink.shape[2] == 1:
+        alpha = ink[:, :, 0]
+        colour = np.broadcast_to(np.array(layout.ink, dtype=np.float32) / 255, ink.shape[:2] + (3,))
+    else:
+        alpha = ink.max(axis=2)
+        colour = ink / np.maximum(alpha[:, :, None], 1e-6)
+    if layout.paper is None:
+        rgba = np.concatenate([colour, alpha[:, :, None]], axis=2)
+        return Image.fromarray((rgba * 255).round().astype(np.uint8), "RGBA")
+    paper = np.array(layout.paper, dtype=np.float32) / 255
+    rgb = paper * (1 - alpha[:, :, None]) + colour * alpha[:, :, None]
+    return Image.fromarray((rgb * 255).round().astype(np.uint8), "RGB")
+
+
+def write(text: str, source: GlyphSource, style: Style = Style(), layout: Layout = Layout()) -> Image.Image:
+    """The text handwritten by `source`, as a PIL image."""
+    style, layout = check_style(style), check_layout(layout)
+    lines = parse_text(text, source.classes)
+    size = 28 * layout.scale
+    estimate = (max(len(line) for line in lines) + 1) * size * (len(lines) + 1) * size
+    if estimate > MAX_PIXELS:
+        raise InputError(f"That image would be too large (about {estimate / 1e6:.0f} megapixels); "
+                         "lower the scale or write less.")
+    labels = torch.tensor([c for line in lines for c in line if c is not None], dtype=torch.long)
+    glyphs = source.draw(labels, style)
+    return colourise(compose(glyphs, lines, layout, style.seed), layout)
+
+
+class Handwriter:
+    """`Handwriter.from_pretrained()("2026")` -> a PIL image of 2026, handwritten."""
+
+    def __init__(self, source: GlyphSource):
+        self.source = source
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist") -> "Handwriter":
+        return cls(GANGlyphs.from_pretrained(name_or_path))
+
+    @property
+    def classes(self) -> str:
+        return self.source.classes
+
+    def __call__(self, text: str, seed: int = 0, variation: float = 0.15, neatness: float = 0.5, **layout) -> Image.Image:
+        return write(text, self.source, Style(seed, variation, neatness), Layout(**layout))

@@ -1,0 +1,140 @@
+"""Train the conditional GAN on character images.
+
+    python -m train.cgan                                   # MNIST digits from ../shared/data
+    python -m train.cgan --dataset emnist-letters --data-dir PATH
+    torchrun --nproc_per_node 2 -m train.cgan ...          # the same run as two processes
+
+Hinge loss, a spectrally normalised projection discriminator, translation
+augmentation of everything the discriminator sees (DiffAugment), and an
+exponential moving average of the generator, which is the model saved.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from kepkreator.cards import write_card
+from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
+from kepkreator.models.cgan import Discriminator, Generator
+from train.augment import translate
+from train.loop import Run, add_loop_arguments, fail, make_accelerator
+
+
+class CGANTask:
+    def __init__(self, args: argparse.Namespace, classes: str, accelerator):
+        self.args, self.accelerator = args, accelerator
+        self.generator = Generator(classes=classes, latent_dim=args.latent_dim, width=args.g_width)
+        self.discriminator = Discriminator(num_classes=len(classes), width=args.d_width)
+        self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), args.lr_g, betas=(args.beta1, 0.999))
+        self.d_opt = torch.optim.Adam(self.discriminator.parameters(), args.lr_d, betas=(args.beta1, 0.999))
+        self.g, self.d, self.g_opt_p, self.d_opt_p = accelerator.prepare(
+            self.generator, self.discriminator, self.g_opt, self.d_opt)
+        self.sample_z = torch.randn(10 * len(classes), args.latent_dim, generator=torch.Generator().manual_seed(1234))
+        self.sample_labels = torch.arange(len(classes)).repeat_interleave(10)
+
+    def state_modules(self):
+        return {"generator": self.generator, "discriminator": self.discriminator, "ema": self.ema}
+
+    def optimizers(self):
+        return {"generator": self.g_opt, "discriminator": self.d_opt}
+
+    def training_step(self, batch, step):
+        real, labels = batch
+        real = real.unsqueeze(1).float().div(127.5).sub(1.0)
+        n, shift = len(labels), self.args.shift
+        z = torch.randn(n, self.args.latent_dim, device=real.device)
+
+        with torch.no_grad():
+            fake = self.g(z, labels)
+        scores = self.d(translate(torch.cat([real, fake]), shift), torch.cat([labels, labels]))
+        d_loss = F.relu(1 - scores[:n]).mean() + F.relu(1 + scores[n:]).mean()
+        self.d_opt_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(d_loss)
+        self.d_opt_p.step()
+
+        g_loss = -self.d(translate(self.g(z, labels), shift), labels).mean()
+        self.g_opt_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(g_loss)
+        self.g_opt_p.step()
+
+        with torch.no_grad():
+            for ema_p, p in zip(self.ema.parameters(), self.generator.parameters()):
+                ema_p.lerp_(p, 1 - self.args.ema_decay)
+            for ema_b, b in zip(self.ema.buffers(), self.generator.buffers()):
+                ema_b.copy_(b)
+        return {"d": d_loss.item(), "g": g_loss.item()}
+
+    def sample_images(self):
+        with torch.no_grad():
+            return self.ema(self.sample_z, self.sample_labels).add(1).div(2).clamp(0, 1)
+
+    def save_model(self, output_dir: Path):
+        self.ema.save_pretrained(output_dir)
+        write_card(self.ema, output_dir)
+        return self.ema
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.cgan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
+    parser.add_argument("--writers", choices=["train", "all"], default="train",
+                        help="mnist only: train on the writers the judge trains on (default), keeping the held-out "
+                             "writers unseen for evaluation, or on all digits")
+    parser.add_argument("--latent-dim", type=int, default=64)
+    parser.add_argument("--g-width", type=int, default=64)
+    parser.add_argument("--d-width", type=int, default=32)
+    parser.add_argument("--lr-g", type=float, default=2e-4)
+    parser.add_argument("--lr-d", type=float, default=2e-4)
+    parser.add_argument("--beta1", type=float, default=0.5)
+    parser.add_argument("--ema-decay", type=float, default=0.999)
+    parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke tests)")
+    add_loop_arguments(parser, steps=6000, batch_size=64)
+    args = parser.parse_args(argv)
+    if args.output_dir is None:
+        args.output_dir = Path("runs") / f"cgan-{args.dataset}"
+    return args
+
+
+def load_training_set(args: argparse.Namespace):
+    """MNIST with writer ids keeps the judge's held-out writers out of training; other sets are used whole."""
+    if args.dataset == "mnist" and args.writers == "train" and not args.download:
+        data = load_qmnist_test(args.data_dir)
+        data = data.subset(split_by_writer(data.writers))
+    else:
+        data = load_characters(args.dataset, args.data_dir, args.download)
+    if args.limit:
+        data = data.subset(torch.arange(min(args.limit, len(data))))
+    return data
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    try:
+        data = load_training_set(args)
+    except DataError as err:
+        fail(str(err))
+    accelerator = make_accelerator()
+    torch.manual_seed(args.seed)
+    task = CGANTask(args, data.classes, accelerator)
+    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)})
+    command = "python -m train.cgan " + " ".join(a for a in (argv if argv is not None else __import__("sys").argv[1:]))
+    run(task, (data.images, data.labels), {
+        "title": f"Conditional GAN: {args.dataset}",
+        "kind": "cgan",
+        "dataset": args.dataset,
+        "images": len(data),
+        "command": command.strip(),
+        "hyperparameters": {k: getattr(args, k) for k in
+                            ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
+                             "beta1", "ema_decay", "shift")},
+    })
+
+
+if __name__ == "__main__":
+    main()

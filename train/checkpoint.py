@@ -1,0 +1,77 @@
+"""Training checkpoints as one safetensors file: module and optimizer states, never a pickle.
+
+Written to a temporary file and renamed into place, so a run killed mid-write
+leaves the previous checkpoint intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: dict) -> dict:
+    state = optimizer.state_dict()
+    for param_id, param_state in state["state"].items():
+        for key, value in param_state.items():
+            tensors[f"optim.{name}.{param_id}.{key}"] = torch.as_tensor(value).detach().clone().contiguous()
+    return {"param_groups": state["param_groups"]}
+
+
+def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                    run_config: dict, elapsed_seconds: float = 0.0) -> None:
+    tensors: dict[str, torch.Tensor] = {}
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
+            tensors[f"module.{name}.{key}"] = value.detach().clone().contiguous()
+    optim_meta = {name: _flatten_optimizer(name, opt, tensors) for name, opt in optimizers.items()}
+    metadata = {"step": str(step), "optimizers": json.dumps(optim_meta), "run_config": json.dumps(run_config, sort_keys=True),
+                "elapsed_seconds": repr(float(elapsed_seconds))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        save_file(tensors, str(partial), metadata=metadata)
+        os.replace(partial, path)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise CheckpointError(f"could not write checkpoint {path}: {err.strerror or err}") from err
+
+
+def read_run_config(path: Path) -> tuple[int, dict, float]:
+    """The step, the run settings and the training seconds so far of a checkpoint."""
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
+        return int(meta["step"]), json.loads(meta["run_config"]), float(meta.get("elapsed_seconds", 0.0))
+    except (SafetensorError, OSError, KeyError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a KepKreator checkpoint ({err}); delete it or start without --resume") from err
+
+
+def load_checkpoint(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> int:
+    step, _, _ = read_run_config(path)
+    with safe_open(str(path), "pt") as f:
+        optim_meta = json.loads(f.metadata()["optimizers"])
+    tensors = load_file(str(path))
+    for name, module in modules.items():
+        prefix = f"module.{name}."
+        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    for name, optimizer in optimizers.items():
+        prefix = f"optim.{name}."
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith(prefix):
+                param_id, field = key[len(prefix):].split(".", 1)
+                state.setdefault(int(param_id), {})[field] = value
+        optimizer.load_state_dict({"state": state, "param_groups": optim_meta[name]["param_groups"]})
+    return step

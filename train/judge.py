@@ -1,0 +1,89 @@
+"""Train the judge: a digit classifier for scoring generators, on the digits of some QMNIST writers.
+
+    python -m train.judge --output-dir weights/judge-mnist
+
+Writers are split (kepkreator.data.digits.split_by_writer); the held-out
+writers are never seen here, so `python -m kepkreator.evaluate judge` measures
+accuracy on new hands.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from kepkreator.cards import write_card
+from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
+from kepkreator.models.judge import Judge
+from train.augment import translate
+from train.loop import Run, add_loop_arguments, fail, make_accelerator
+
+
+class JudgeTask:
+    def __init__(self, args: argparse.Namespace, classes: str, accelerator):
+        self.args, self.accelerator = args, accelerator
+        self.judge = Judge(classes=classes, width=args.width)
+        self.optimizer = torch.optim.AdamW(self.judge.parameters(), lr=args.lr, weight_decay=1e-4)
+        self.model, self.optimizer_p = accelerator.prepare(self.judge, self.optimizer)
+
+    def state_modules(self):
+        return {"judge": self.judge}
+
+    def optimizers(self):
+        return {"judge": self.optimizer}
+
+    def training_step(self, batch, step):
+        # Cosine decay computed from the step alone, so a resumed run needs no scheduler state.
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.args.lr * 0.5 * (1 + math.cos(math.pi * step / self.args.steps))
+        images, labels = batch
+        images = translate(images.unsqueeze(1).float().div(127.5).sub(1.0), self.args.shift)
+        loss = F.cross_entropy(self.model(images), labels, label_smoothing=0.05)
+        self.optimizer_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.optimizer_p.step()
+        return {"loss": loss.item()}
+
+    def sample_images(self):
+        return None
+
+    def save_model(self, output_dir: Path):
+        self.judge.eval().save_pretrained(output_dir)
+        write_card(self.judge, output_dir)
+        return self.judge
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=["mnist", "emnist-letters", "emnist-digits"], default="mnist")
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--shift", type=int, default=2)
+    add_loop_arguments(parser, steps=1500, batch_size=128)
+    args = parser.parse_args(argv)
+    args.output_dir = args.output_dir or Path("runs") / f"judge-{args.dataset}"
+    try:
+        if args.dataset == "mnist" and not args.download:
+            data = load_qmnist_test(args.data_dir)
+            data = data.subset(split_by_writer(data.writers))
+        else:
+            data = load_characters(args.dataset, args.data_dir, args.download)
+    except DataError as err:
+        fail(str(err))
+    accelerator = make_accelerator()
+    torch.manual_seed(args.seed)
+    task = JudgeTask(args, data.classes, accelerator)
+    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)})
+    run(task, (data.images, data.labels), {
+        "title": f"Judge: {args.dataset} classifier for scoring generators",
+        "kind": "judge", "dataset": args.dataset, "images": len(data),
+        "command": "python -m train.judge " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "width", "lr", "shift")},
+    })
+
+
+if __name__ == "__main__":
+    main()
