@@ -13,6 +13,11 @@ from torch import nn
 DATA_NOTES = {
     "mnist": "MNIST test digits (LeCun, Cortes & Burges) with QMNIST writer ids (Yadav & Bottou 2019, BSD). "
              "MNIST terms: free for research and demos.",
+    "qmnist": "QMNIST styles: the 124 QMNIST writers who wrote all ten MNIST test digits, one digit per (writer, "
+              "class), in red, green and blue and the 8 dihedral transforms (MNIST terms; QMNIST labels BSD).",
+    "yale": "The Yale Face Database (15 people x 11 conditions; Yale University, free for non-commercial research and "
+            "education), cropped to the face and put through the 8 dihedral transforms.",
+    "kdef": "KDEF (Lundqvist, Flykt & Ohman 1998), the user's own licensed copy; KDEF may not be redistributed.",
     "emnist-letters": "EMNIST letters (Cohen et al. 2017), read from the user's own copy.",
     "emnist-digits": "EMNIST digits (Cohen et al. 2017), read from the user's own copy.",
 }
@@ -29,6 +34,18 @@ KIND_NOTES = {
         "exponential moving average of the trained one (Yazici et al. 2019), which smooths the last oscillations. "
         "The class reaches every generator layer through class-conditional batch norm."
     ),
+    "gcn": (
+        "A Generative Cooperative Net (Xu, Qin & Wan 2017): a generator that turns one-hot attribute vectors into an "
+        "image, trained with a reconstruction (MSE) loss against the real image of each attribute combination and "
+        "a cooperating classifier (saved in `classifier/`) that must read the attributes back from the generated "
+        "image. The classifier learns only from real images. Fractional vectors blend values: 0.5 writer A + 0.5 "
+        "writer B, or 0.5 red + 0.5 blue."
+    ),
+    "attribute-judge": (
+        "An attribute classifier trained on real training images only (never on generated ones, and never with "
+        "the generator): the independent reader that scores how well a cooperative net's held-out combinations "
+        "carry their attributes."
+    ),
     "judge": (
         "A small convolutional digit classifier used only to *score* generators: its softmax gives accuracy and "
         "the Inception Score family, its penultimate layer the feature space for the Frechet distance and for "
@@ -37,7 +54,14 @@ KIND_NOTES = {
 }
 
 
-def _table(rows: list[dict]) -> str:
+USAGE = {
+    "cgan": 'from kepkreator import Handwriter\n\nimage = Handwriter.from_pretrained("{folder}")("2026", seed=7)  # a PIL image\nimage.save("2026.png")',
+    "judge": 'from kepkreator.hub import load_model\nfrom kepkreator.models.judge import Judge\n\njudge = load_model(Judge, "{folder}")\nprobabilities, features = judge.read(images)  # images: N x 1 x 28 x 28 in [-1, 1]',
+    "gcn": 'from kepkreator.attributes import AttributeModel\n\nmodel = AttributeModel.from_pretrained("{folder}")\nprint(model.schema.keys())\n# one value name per attribute, or {{value: weight}} to blend\nimage = model.generate(model.vector(**choices))[0]',
+}
+
+
+def markdown_table(rows: list[dict]) -> str:
     if not rows:
         return ""
     headers = list(rows[0])
@@ -52,7 +76,8 @@ def render_body(folder: Path) -> tuple[str, str]:
     card = training.get("card", {})
     kind = card.get("kind", "")
     parts = [KIND_NOTES.get(kind, "")]
-    parts.append("## Use\n\n```python\n" + card.get("usage", "") + "\n```" if card.get("usage") else "")
+    if kind in USAGE:
+        parts.append("## Use\n\n```python\n" + USAGE[kind].format(folder=folder.name) + "\n```")
     if training:
         parts.append(
             "## Training\n\n"
@@ -62,11 +87,11 @@ def render_body(folder: Path) -> tuple[str, str]:
             f"{training['steps']} steps in {training['training_seconds'] / 60:.1f} minutes on "
             f"{training['processes']} process(es), {training['samples_per_second']} samples/s "
             f"({training.get('machine', 'CPU')}).\n\n"
-            + _table([{"setting": k, "value": v} for k, v in card.get("hyperparameters", {}).items()])
+            + markdown_table([{"setting": k, "value": v} for k, v in card.get("hyperparameters", {}).items()])
         )
     if metrics:
         parts.append("## Evaluation\n\n" + f"```\n{metrics.get('command', '')}\n```\n\n"
-                     + metrics.get("notes", "") + "\n\n" + _table(metrics.get("rows", [])))
+                     + metrics.get("notes", "") + "\n\n" + markdown_table(metrics.get("rows", [])))
     if (folder / "samples" / "final.png").exists():
         parts.append("## Samples\n\n![samples](samples/final.png)\n\n" + card.get("samples_caption", ""))
     return card.get("title", "KepKreator model"), "\n\n".join(p for p in parts if p)

@@ -1,118 +1,42 @@
-"""Measure the shipped models and print (and record) the tables the model cards show.
+"""Measure a model and print the table its model card shows.
 
-    python -m kepkreator.evaluate judge            # held-out-writer accuracy of the judge
-    python -m kepkreator.evaluate cgan             # the generator beside real digits
-    ... --write-card                               # also store metrics.json and refresh the model card
-
-Reference set: the digits of the QMNIST writers held out of every training
-run. "real, other writers" is a same-size, same-class-mix sample of the
-training writers' digits: the real-vs-real value each generated figure is
-read against.
+    python -m kepkreator.evaluate judge        # the digit judge: accuracy on writers it never saw
+    python -m kepkreator.evaluate cgan         # the handwriting GAN beside real digits
+    python -m kepkreator.evaluate gcn          # QMNIST styles: unseen combinations, attributes, blends
+    ... --write-card                           # store metrics.json beside the weights and refresh README.md
 """
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import torch
-
 from kepkreator.cards import write_card
-from kepkreator.data.digits import CharacterSet, DataError, load_qmnist_test, split_by_writer
-from kepkreator.handwriting import Handwriter
+from kepkreator.data.digits import DataError
 from kepkreator.hub import WeightsError, load_model, weights_path
-from kepkreator.metrics import accuracy, score_set
-from kepkreator.models.cgan import Generator
-from kepkreator.models.judge import Judge
 
-LATENCY_TEXT = "202611230712"
-
-
-def writer_split(data_dir: Path | None) -> tuple[CharacterSet, CharacterSet]:
-    data = load_qmnist_test(data_dir)
-    train_mask = split_by_writer(data.writers)
-    return data.subset(train_mask), data.subset(~train_mask)
+# model -> (default weights, default judge that scores it)
+MODELS = {
+    "judge": ("judge-mnist", None),
+    "cgan": ("cgan-mnist", "judge-mnist"),
+    "gcn": ("gcn-qmnist", "judge-qmnist-styles"),
+}
 
 
-def matched_sample(pool: CharacterSet, labels: torch.Tensor, seed: int) -> CharacterSet:
-    """Items of `pool` with exactly the class counts of `labels`."""
-    rng = torch.Generator().manual_seed(seed)
-    picks = []
-    for c in labels.unique():
-        members = torch.nonzero(pool.labels == c).flatten()
-        need = int((labels == c).sum())
-        picks.append(members[torch.randperm(len(members), generator=rng)[:need]])
-    return pool.subset(torch.cat(picks))
+def evaluate(model: str, args) -> tuple[dict, type]:
+    if model in ("judge", "cgan"):
+        from kepkreator.evaluation import handwriting
+        from kepkreator.models.cgan import Generator
+        from kepkreator.models.judge import Judge
 
+        if model == "judge":
+            return handwriting.evaluate_judge(args), Judge
+        return handwriting.evaluate_cgan(args), Generator
+    from kepkreator.evaluation import styles
+    from kepkreator.models.gcn import AttributeGenerator
 
-@torch.no_grad()
-def generate(generator: Generator, labels: torch.Tensor, seed: int, batch_size: int = 500) -> torch.Tensor:
-    rng = torch.Generator().manual_seed(seed)
-    z = torch.randn(len(labels), generator.latent_dim, generator=rng)
-    return torch.cat([generator(zc, lc) for zc, lc in zip(z.split(batch_size), labels.split(batch_size))])
-
-
-def latency_ms(handwriter: Handwriter, text: str, runs: int = 50) -> tuple[float, float]:
-    for _ in range(5):
-        handwriter(text)
-    times = []
-    for i in range(runs):
-        start = time.perf_counter()
-        handwriter(text, seed=i)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
-
-
-def evaluate_judge(args) -> dict:
-    judge = load_model(Judge, args.weights)
-    train, held_out = writer_split(args.data_dir)
-    rows = []
-    for name, data in (("training writers", train), ("held-out writers", held_out)):
-        probs, _ = judge.read(data.as_float())
-        rows.append({"digits of": name, "writers": len(data.writers.unique()), "images": len(data),
-                     "accuracy": f"{100 * accuracy(probs, data.labels):.2f}%"})
-    return {"rows": rows, "notes": "Writers split by `kepkreator.data.digits.split_by_writer` (seed 0, 20% held out)."}
-
-
-def evaluate_cgan(args) -> dict:
-    generator = load_model(Generator, args.weights)
-    judge = load_model(Judge, args.judge)
-    train, held_out = writer_split(args.data_dir)
-    real_other = matched_sample(train, held_out.labels, args.seed)
-    ref_probs, ref_feats = judge.read(held_out.as_float())
-    sets = {
-        "real, held-out writers (reference)": (ref_probs, ref_feats, None),
-        "real, other writers": (*judge.read(real_other.as_float()), ref_feats),
-        "generated": (*judge.read(generate(generator, held_out.labels, args.seed)), ref_feats),
-    }
-    scores = {name: score_set(p, f, held_out.labels, ref, k=args.k) for name, (p, f, ref) in sets.items()}
-    rows = []
-    for name, s in scores.items():
-        row = {"images": name, "accuracy": f"{100 * s['accuracy']:.2f}%", "IS": f"{s['IS']:.3f}",
-               "BCIS": f"{s['BCIS']:.3f}", "WCIS": f"{s['WCIS']:.3f}"}
-        for key in ("FD", "precision", "recall"):
-            row[key] = f"{s[key]:.3f}" if key in s else "(reference)"
-        rows.append(row)
-    real, other, gen = scores.values()
-    checks = [
-        ("accuracy within 1 point of real", abs(gen["accuracy"] - real["accuracy"]) <= 0.01,
-         f"{100 * gen['accuracy']:.2f}% vs {100 * real['accuracy']:.2f}%"),
-        ("IS within 3% of real", abs(gen["IS"] / real["IS"] - 1) <= 0.03, f"{gen['IS']:.3f} vs {real['IS']:.3f}"),
-        ("FD under 2x real-vs-real", gen["FD"] < 2 * other["FD"], f"{gen['FD']:.3f} vs 2 x {other['FD']:.3f}"),
-        ("recall at least 80% of real-vs-real", gen["recall"] >= 0.8 * other["recall"],
-         f"{gen['recall']:.3f} vs 0.8 x {other['recall']:.3f}"),
-    ]
-    p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
-    notes = (f"{len(held_out)} digits per set, k = {args.k} for precision/recall, features and probabilities from "
-             f"the judge `{args.judge}`, generator latents N(0, I) (no truncation), seed {args.seed}.\n\n"
-             + "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
-             + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
-             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
-    return {"rows": rows, "notes": notes, "scores": scores, "latency_ms": {"p50": p50, "p95": p95}}
+    return styles.evaluate_gcn(args), AttributeGenerator
 
 
 def print_table(result: dict) -> None:
@@ -128,17 +52,19 @@ def print_table(result: dict) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", choices=["judge", "cgan"])
+    parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--weights", default=None, help="weights folder or shipped name (default: the shipped model)")
-    parser.add_argument("--judge", default="judge-mnist", help="judge weights for scoring generators")
+    parser.add_argument("--judge", default=None, help="weights of the classifier that scores a generator")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision and recall")
     parser.add_argument("--write-card", action="store_true", help="store metrics.json beside the weights, refresh README.md")
     args = parser.parse_args(argv)
-    args.weights = args.weights or f"{args.model}-mnist"
+    default_weights, default_judge = MODELS[args.model]
+    args.weights = args.weights or default_weights
+    args.judge = args.judge or default_judge
     try:
-        result = evaluate_judge(args) if args.model == "judge" else evaluate_cgan(args)
+        result, model_class = evaluate(args.model, args)
     except (DataError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2)
@@ -147,7 +73,7 @@ def main(argv=None) -> None:
     if args.write_card:
         folder = weights_path(args.weights)
         (folder / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-        write_card(load_model(Generator if args.model == "cgan" else Judge, folder), folder)
+        write_card(load_model(model_class, folder), folder)
         print(f"\nwrote {folder / 'metrics.json'} and {folder / 'README.md'}")
 
 

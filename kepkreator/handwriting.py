@@ -26,7 +26,8 @@ MAX_CHARACTERS = 100
 MAX_LINES = 8
 MAX_SCALE = 8
 MAX_PIXELS = 6_000_000  # bounds the memory and PNG time of one request
-INK_THRESHOLD = 0.12
+INK_THRESHOLD = 0.12  # a column with less ink than this is background when cropping
+INK_FLOOR = 0.06  # generators leave a faint haze around glyphs; below this is paper
 
 
 class InputError(ValueError):
@@ -70,8 +71,8 @@ class GANGlyphs:
         self.classes = generator.classes
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist") -> "GANGlyphs":
-        return cls(load_model(Generator, name_or_path))
+    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None) -> "GANGlyphs":
+        return cls(load_model(Generator, name_or_path, repo_id))
 
     def latents(self, count: int, style: Style) -> torch.Tensor:
         rng = torch.Generator().manual_seed(style.seed)
@@ -159,6 +160,7 @@ def _restroke(ink: torch.Tensor, stroke: float, scale: int) -> torch.Tensor:
 def compose(glyphs: torch.Tensor, lines: list[list[int | None]], layout: Layout, seed: int) -> np.ndarray:
     """Lay out glyph ink maps (one per non-space character, in reading order) as an H x W x C float array."""
     rng = np.random.default_rng(seed + 1)
+    glyphs = ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
     size = 28 * layout.scale
     glyphs = F.interpolate(glyphs, size=(size, size), mode="bilinear", align_corners=False) if layout.scale > 1 else glyphs
     glyphs = _restroke(glyphs, layout.stroke, layout.scale)
@@ -236,8 +238,8 @@ class Handwriter:
         self.source = source
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist") -> "Handwriter":
-        return cls(GANGlyphs.from_pretrained(name_or_path))
+    def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None) -> "Handwriter":
+        return cls(GANGlyphs.from_pretrained(name_or_path, repo_id))
 
     @property
     def classes(self) -> str:

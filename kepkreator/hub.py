@@ -1,4 +1,5 @@
-"""Where weights come from: a folder under `weights/` (or any path), loaded through PyTorchModelHubMixin.
+"""Where weights come from: `weights/<name>` or any folder first, then a Hub repo through huggingface_hub's
+cache (which honours HF_HUB_OFFLINE=1), loaded through PyTorchModelHubMixin.
 
 A broken folder fails at load time with a message naming the file and the fault.
 """
@@ -15,6 +16,9 @@ from safetensors import SafetensorError, safe_open
 
 WEIGHTS_DIR = Path(os.environ.get("KEPKREATOR_WEIGHTS", Path(__file__).resolve().parents[1] / "weights"))
 T = TypeVar("T")
+# The app's models: flag -> (shipped folder, what it is).
+APP_MODELS = {"cgan": ("cgan-mnist", "handwriting generator"), "gcn": ("gcn-qmnist", "QMNIST styles model"),
+              "faces": ("gcn-yale", "face model")}
 
 
 class WeightsError(RuntimeError):
@@ -32,6 +36,28 @@ def weights_path(name_or_path: str | Path) -> Path:
     shipped = sorted(p.name for p in WEIGHTS_DIR.iterdir() if (p / "config.json").exists()) if WEIGHTS_DIR.is_dir() else []
     raise WeightsError(f"no weights folder {name_or_path!r}: not a folder, and not one of the shipped models "
                        f"({', '.join(shipped) or f'none in {WEIGHTS_DIR}'})")
+
+
+WEIGHT_FILES = ["config.json", "model.safetensors", "README.md", "classifier/*"]
+
+
+def resolve(name_or_path: str | Path, repo_id: str | None = None, revision: str | None = None) -> Path:
+    """The local folder of `name_or_path`; when there is none and `repo_id` is given, that repo's snapshot in the
+    Hugging Face cache (downloaded unless HF_HUB_OFFLINE=1). Only safetensors and JSON are fetched, never pickles."""
+    try:
+        return weights_path(name_or_path)
+    except WeightsError:
+        if not repo_id:
+            raise
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=WEIGHT_FILES))
+    except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
+        reason = str(err).splitlines()[0][:300]
+        raise WeightsError(f"{name_or_path!r} is not a folder here, and the Hub repo {repo_id!r} is neither cached "
+                           f"nor reachable ({type(err).__name__}: {reason})") from err
 
 
 def check_folder(folder: Path) -> None:
@@ -52,9 +78,9 @@ def check_folder(folder: Path) -> None:
         raise WeightsError(f"{weights} is unreadable or truncated ({err})") from err
 
 
-def load_model(cls: type[T], name_or_path: str | Path) -> T:
+def load_model(cls: type[T], name_or_path: str | Path, repo_id: str | None = None) -> T:
     """`cls.from_pretrained` on a checked folder; a mismatch names the file and the model class."""
-    folder = weights_path(name_or_path)
+    folder = resolve(name_or_path, repo_id)
     check_folder(folder)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # from_pretrained prints a line per local load

@@ -29,6 +29,7 @@ def _kl_rows(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 def inception_score(probs: torch.Tensor) -> float:
     """exp E_x KL(p(y|x) || p(y)) over all images."""
+    probs = probs.double()
     return math.exp(_kl_rows(probs, probs.mean(dim=0, keepdim=True)).mean().item())
 
 

@@ -57,7 +57,14 @@ class CGANTask:
         self.accelerator.backward(d_loss)
         self.d_opt_p.step()
 
-        g_loss = -self.d(translate(self.g(z, labels), shift), labels).mean()
+        # Mode seeking (Mao et al. 2019): the two halves share labels, and images from different latents must differ.
+        half = n // 2
+        g_labels = torch.cat([labels[:half], labels[:half]])
+        fake = self.g(z[:2 * half], g_labels)
+        g_loss = -self.d(translate(fake, shift), g_labels).mean()
+        if self.args.mode_seeking > 0:
+            spread = (fake[:half] - fake[half:]).abs().mean() / (z[:half] - z[half:2 * half]).abs().mean()
+            g_loss = g_loss + self.args.mode_seeking / (spread + 1e-5)
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
@@ -92,8 +99,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr-d", type=float, default=2e-4)
     parser.add_argument("--beta1", type=float, default=0.5)
     parser.add_argument("--ema-decay", type=float, default=0.999)
+    parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke tests)")
     add_loop_arguments(parser, steps=6000, batch_size=64)
     args = parser.parse_args(argv)
     if args.output_dir is None:
@@ -108,9 +115,7 @@ def load_training_set(args: argparse.Namespace):
         data = data.subset(split_by_writer(data.writers))
     else:
         data = load_characters(args.dataset, args.data_dir, args.download)
-    if args.limit:
-        data = data.subset(torch.arange(min(args.limit, len(data))))
-    return data
+    return data.head(args.limit)
 
 
 def main(argv=None) -> None:
@@ -132,7 +137,7 @@ def main(argv=None) -> None:
         "command": command.strip(),
         "hyperparameters": {k: getattr(args, k) for k in
                             ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
-                             "beta1", "ema_decay", "shift")},
+                             "beta1", "ema_decay", "shift", "mode_seeking")},
     })
 
 

@@ -73,6 +73,7 @@ def main(argv=None) -> None:
             data = load_characters(args.dataset, args.data_dir, args.download)
     except DataError as err:
         fail(str(err))
+    data = data.head(args.limit)
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = JudgeTask(args, data.classes, accelerator)

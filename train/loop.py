@@ -55,6 +55,7 @@ def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: 
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the final model and card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
+    parser.add_argument("--limit", type=_positive_int, default=None, help="train on the first N images only (smoke tests)")
 
 
 def _positive_int(text: str) -> int:
@@ -198,4 +199,5 @@ def machine_summary() -> str:
 
 
 def make_accelerator() -> Accelerator:
-    return Accelerator()
+    # Accelerate only treats a torchrun/MPI launch as multi-CPU when told the run is on the CPU.
+    return Accelerator(cpu=not torch.accelerator.is_available())

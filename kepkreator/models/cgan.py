@@ -70,6 +70,17 @@ class Generator(nn.Module, PyTorchModelHubMixin, tags=["conditional-gan", "handw
         return torch.tanh(self.to_image(torch.relu(self.out_norm(h, labels))))
 
 
+def minibatch_stddev(h: torch.Tensor, group: int = 4) -> torch.Tensor:
+    """Append the mean feature std over groups of samples (Karras et al. 2018), so the discriminator can see
+    a batch that lacks variety: the usual symptom of a conditional generator ignoring its latent."""
+    n, c, height, width = h.shape
+    g = min(group, n)
+    while n % g:
+        g -= 1
+    std = h.view(g, n // g, c, height, width).std(dim=0, unbiased=False).add(1e-8).mean(dim=(1, 2, 3))
+    return torch.cat([h, std.repeat(g).view(n, 1, 1, 1).expand(n, 1, height, width)], dim=1)
+
+
 class Discriminator(nn.Module, PyTorchModelHubMixin, tags=["conditional-gan", "discriminator"], **HUB_KWARGS):
     """Real/fake score for (image, class); higher means more real."""
 
@@ -81,11 +92,11 @@ class Discriminator(nn.Module, PyTorchModelHubMixin, tags=["conditional-gan", "d
             sn(nn.Conv2d(width // 2, width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # 14x14
             sn(nn.Conv2d(width, width, 3, padding=1)), nn.LeakyReLU(0.2),
             sn(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),  # 7x7
-            sn(nn.Conv2d(2 * width, 2 * width, 3, padding=1)), nn.LeakyReLU(0.2),
         )
+        self.head = nn.Sequential(sn(nn.Conv2d(2 * width + 1, 2 * width, 3, padding=1)), nn.LeakyReLU(0.2))
         self.score = sn(nn.Linear(2 * width, 1))
         self.class_projection = sn(nn.Embedding(num_classes, 2 * width))
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        h = self.features(images).sum(dim=(2, 3))
+        h = self.head(minibatch_stddev(self.features(images))).sum(dim=(2, 3))
         return self.score(h).squeeze(1) + (self.class_projection(labels) * h).sum(dim=1)

@@ -1,0 +1,99 @@
+"""GCN inference: attribute choices (one-hot or blended) -> images, and the cooperating classifier's reading.
+
+    model = AttributeModel.from_pretrained("gcn-qmnist")
+    vector = model.vector(digit="7", writer={"2578": 0.5, "2359": 0.5}, colour={"red": 1, "blue": 1},
+                          transform="rotate 90")
+    image = model.generate(vector)[0]            # 3 x 28 x 28 in [0, 1]
+    model.read(model.generate(vector))           # {"digit": probs, "writer": probs, ...}
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+
+from kepkreator.handwriting import InputError, Style
+from kepkreator.hub import load_model, resolve
+from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
+
+Choice = str | int | dict[str, float]
+
+
+class AttributeModel:
+    def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None):
+        self.generator = generator.eval()
+        self.classifier = classifier.eval() if classifier is not None else None
+        self.schema = generator.schema
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None) -> "AttributeModel":
+        folder = resolve(name_or_path, repo_id)
+        classifier = load_model(AttributeClassifier, folder / "classifier") if (folder / "classifier").is_dir() else None
+        return cls(load_model(AttributeGenerator, folder), classifier)
+
+    def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
+        """One attribute's vector: a value name gives one-hot, {value: weight} a blend normalised to sum 1."""
+        values = self.schema[attribute]
+        if not isinstance(choice, dict):
+            choice = {str(choice): 1.0}
+        vector = torch.zeros(len(values))
+        for value, weight in choice.items():
+            value = str(value)
+            if value not in values:
+                shown = ", ".join(values[:12]) + (" ..." if len(values) > 12 else "")
+                raise InputError(f"unknown {attribute} {value!r}: choose one of {shown}")
+            try:
+                weight = float(weight)
+            except (TypeError, ValueError):
+                raise InputError(f"{attribute} weight for {value!r} must be a number, got {weight!r}") from None
+            if not math.isfinite(weight) or weight < 0:
+                raise InputError(f"{attribute} weight for {value!r} must be zero or more, got {weight}")
+            vector[values.index(value)] += weight
+        total = vector.sum()
+        if total <= 0:
+            raise InputError(f"give {attribute} at least one weight above zero")
+        return vector / total
+
+    def vector(self, **choices: Choice) -> torch.Tensor:
+        """The generator's input for one image (1 x input_dim); every attribute of the schema must be chosen."""
+        missing = [name for name in self.schema if name not in choices]
+        extra = [name for name in choices if name not in self.schema]
+        if missing or extra:
+            raise InputError(f"choose exactly the attributes {', '.join(self.schema)}"
+                             + (f"; missing {', '.join(missing)}" if missing else "")
+                             + (f"; unknown {', '.join(extra)}" if extra else ""))
+        return torch.cat([self.weights(name, choices[name]) for name in self.schema]).unsqueeze(0)
+
+    @torch.no_grad()
+    def generate(self, vectors: torch.Tensor) -> torch.Tensor:
+        return self.generator(vectors)
+
+    @torch.no_grad()
+    def read(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.classifier is None:
+            raise InputError("this model was saved without its cooperating classifier")
+        return {name: logits.softmax(dim=1) for name, logits in self.classifier(images).items()}
+
+
+def readings_as_labels(model: AttributeModel, image: torch.Tensor) -> list[dict[str, float]]:
+    """The classifier's reading of one image as {value: probability} per attribute (what gr.Label shows)."""
+    probabilities = model.read(image[None])
+    return [{value: float(p) for value, p in zip(model.schema[name], probabilities[name][0])} for name in model.schema]
+
+
+class AttributeGlyphs:
+    """A glyph source for the handwriting composer: every character drawn with the same other attributes."""
+
+    def __init__(self, model: AttributeModel, character_attribute: str = "digit", **fixed: Choice):
+        self.model, self.character_attribute, self.fixed = model, character_attribute, fixed
+        self.classes = "".join(model.schema[character_attribute])
+        self.base = {name: model.weights(name, choice) for name, choice in fixed.items()}
+
+    def draw(self, labels: torch.Tensor, style: Style) -> torch.Tensor:
+        vectors = []
+        for label in labels.tolist():
+            parts = dict(self.base)
+            parts[self.character_attribute] = self.model.weights(self.character_attribute, self.classes[label])
+            vectors.append(torch.cat([parts[name] for name in self.model.schema]))
+        return self.model.generate(torch.stack(vectors))

@@ -1,0 +1,107 @@
+"""The judge's held-out-writer accuracy and the conditional GAN beside real digits.
+
+Reference set: the digits of the QMNIST writers held out of every training
+run. "real, other writers" is a same-size, same-class-mix sample of the
+training writers' digits: the real-vs-real value each generated figure is
+read against.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
+from kepkreator.handwriting import Handwriter
+from kepkreator.hub import load_model
+from kepkreator.metrics import accuracy, score_set
+from kepkreator.models.cgan import Generator
+from kepkreator.models.judge import Judge
+
+LATENCY_TEXT = "202611230712"
+
+
+def writer_split(data_dir: Path | None) -> tuple[CharacterSet, CharacterSet]:
+    data = load_qmnist_test(data_dir)
+    train_mask = split_by_writer(data.writers)
+    return data.subset(train_mask), data.subset(~train_mask)
+
+
+def matched_sample(pool: CharacterSet, labels: torch.Tensor, seed: int) -> CharacterSet:
+    """Items of `pool` with exactly the class counts of `labels`."""
+    rng = torch.Generator().manual_seed(seed)
+    picks = []
+    for c in labels.unique():
+        members = torch.nonzero(pool.labels == c).flatten()
+        need = int((labels == c).sum())
+        picks.append(members[torch.randperm(len(members), generator=rng)[:need]])
+    return pool.subset(torch.cat(picks))
+
+
+@torch.no_grad()
+def generate(generator: Generator, labels: torch.Tensor, seed: int, batch_size: int = 500) -> torch.Tensor:
+    rng = torch.Generator().manual_seed(seed)
+    z = torch.randn(len(labels), generator.latent_dim, generator=rng)
+    return torch.cat([generator(zc, lc) for zc, lc in zip(z.split(batch_size), labels.split(batch_size))])
+
+
+def latency_ms(handwriter: Handwriter, text: str, runs: int = 50) -> tuple[float, float]:
+    for _ in range(5):
+        handwriter(text)
+    times = []
+    for i in range(runs):
+        start = time.perf_counter()
+        handwriter(text, seed=i)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def evaluate_judge(args) -> dict:
+    judge = load_model(Judge, args.weights)
+    train, held_out = writer_split(args.data_dir)
+    rows = []
+    for name, data in (("training writers", train), ("held-out writers", held_out)):
+        probs, _ = judge.read(data.as_float())
+        rows.append({"digits of": name, "writers": len(data.writers.unique()), "images": len(data),
+                     "accuracy": f"{100 * accuracy(probs, data.labels):.2f}%"})
+    return {"rows": rows, "notes": "Writers split by `kepkreator.data.digits.split_by_writer` (seed 0, 20% held out)."}
+
+
+def evaluate_cgan(args) -> dict:
+    generator = load_model(Generator, args.weights)
+    judge = load_model(Judge, args.judge)
+    train, held_out = writer_split(args.data_dir)
+    real_other = matched_sample(train, held_out.labels, args.seed)
+    ref_probs, ref_feats = judge.read(held_out.as_float())
+    sets = {
+        "real, held-out writers (reference)": (ref_probs, ref_feats, None),
+        "real, other writers": (*judge.read(real_other.as_float()), ref_feats),
+        "generated": (*judge.read(generate(generator, held_out.labels, args.seed)), ref_feats),
+    }
+    scores = {name: score_set(p, f, held_out.labels, ref, k=args.k) for name, (p, f, ref) in sets.items()}
+    rows = []
+    for name, s in scores.items():
+        row = {"images": name, "accuracy": f"{100 * s['accuracy']:.2f}%", "IS": f"{s['IS']:.3f}",
+               "BCIS": f"{s['BCIS']:.3f}", "WCIS": f"{s['WCIS']:.3f}"}
+        for key in ("FD", "precision", "recall"):
+            row[key] = f"{s[key]:.3f}" if key in s else "(reference)"
+        rows.append(row)
+    real, other, gen = scores.values()
+    checks = [
+        ("accuracy within 1 point of real", abs(gen["accuracy"] - real["accuracy"]) <= 0.01,
+         f"{100 * gen['accuracy']:.2f}% vs {100 * real['accuracy']:.2f}%"),
+        ("IS within 3% of real", abs(gen["IS"] / real["IS"] - 1) <= 0.03, f"{gen['IS']:.3f} vs {real['IS']:.3f}"),
+        ("FD under 2x real-vs-real", gen["FD"] < 2 * other["FD"], f"{gen['FD']:.3f} vs 2 x {other['FD']:.3f}"),
+        ("recall at least 80% of real-vs-real", gen["recall"] >= 0.8 * other["recall"],
+         f"{gen['recall']:.3f} vs 0.8 x {other['recall']:.3f}"),
+    ]
+    p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
+    notes = (f"{len(held_out)} digits per set, k = {args.k} for precision/recall, features and probabilities from "
+             f"the judge `{args.judge}`, generator latents N(0, I) (no truncation), seed {args.seed}.\n\n"
+             + "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
+             + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
+             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
+    return {"rows": rows, "notes": notes, "scores": scores, "latency_ms": {"p50": p50, "p95": p95}}

@@ -1,0 +1,63 @@
+"""Create or update a Hugging Face Space that runs this app with the shipped weights.
+
+    python -m kepkreator.space OWNER/NAME --dry-run    # list exactly what would be uploaded
+    python -m kepkreator.space OWNER/NAME              # upload (token: --token, HF_TOKEN or `hf auth login`)
+
+The README's front matter (sdk: gradio, app_file: app.py) is what makes the
+repository a Space.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kepkreator.hub import APP_MODELS
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHT_PATTERNS = ["config.json", "model.safetensors", "README.md", "classifier/config.json",
+                   "classifier/model.safetensors", "samples/final.png"]
+PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "kepkreator/**/*.py"] + [
+    f"weights/{folder}/{pattern}" for folder, _ in APP_MODELS.values() for pattern in WEIGHT_PATTERNS]
+
+
+def space_files(root: Path = ROOT) -> list[Path]:
+    """Every file the Space needs, relative to the project root, sorted."""
+    files = {p.relative_to(root) for pattern in PATTERNS for p in root.glob(pattern) if p.is_file()}
+    return sorted(f for f in files if "__pycache__" not in f.parts)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.space", description=__doc__.split("\n\n")[0])
+    parser.add_argument("repo_id", metavar="OWNER/NAME")
+    parser.add_argument("--dry-run", action="store_true", help="list the files and their sizes; upload nothing")
+    parser.add_argument("--private", action="store_true")
+    parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
+    args = parser.parse_args(argv)
+    if args.repo_id.count("/") != 1 or not all(args.repo_id.split("/")):
+        parser.error(f"repo_id takes OWNER/NAME, got {args.repo_id!r}")
+    files = space_files()
+    total = sum((ROOT / f).stat().st_size for f in files)
+    if args.dry_run:
+        for f in files:
+            print(f"{(ROOT / f).stat().st_size:>10,}  {f}")
+        print(f"{total:>10,}  bytes in {len(files)} files would be uploaded to spaces/{args.repo_id}")
+        return
+
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
+
+    api = HfApi(token=args.token)
+    try:
+        api.create_repo(args.repo_id, repo_type="space", space_sdk="gradio", private=args.private, exist_ok=True)
+        api.upload_folder(repo_id=args.repo_id, repo_type="space", folder_path=ROOT,
+                          allow_patterns=[str(f) for f in files], commit_message="Update the KepKreator app")
+    except (HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled, OSError, ValueError) as err:
+        print(f"error: could not update spaces/{args.repo_id}: {type(err).__name__}: {str(err).splitlines()[0].rstrip('.')}. "
+              "Nothing local was changed.", file=sys.stderr)
+        raise SystemExit(2)
+    print(f"uploaded {len(files)} files ({total:,} bytes) to https://huggingface.co/spaces/{args.repo_id}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""What every tab shares: turning user mistakes into messages, and reading colours from pickers."""
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import re
+
+import gradio as gr
+
+from kepkreator.handwriting import InputError
+
+
+log = logging.getLogger("kepkreator.app")
+
+HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+RGB = re.compile(r"^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)$")
+
+
+def parse_colour(name: str, value: str) -> tuple[int, int, int]:
+    """'#1e2a5a', '#fff' or 'rgb(30, 42, 90)' (what colour pickers send) -> (r, g, b)."""
+    text = str(value or "").strip()
+    if match := HEX.match(text):
+        digits = match.group(1)
+        digits = "".join(d * 2 for d in digits) if len(digits) == 3 else digits
+        return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    if (match := RGB.match(text)) and all(float(v) <= 255 for v in match.groups()):
+        return tuple(round(float(v)) for v in match.groups())
+    raise InputError(f"{name} colour {text!r} is not a colour: use #rrggbb")
+
+
+def user_errors(fn):
+    """Show InputError as its message; log anything else and show a short apology, never a trace."""
+    @functools.wraps(fn)
+    def wrapped(*args):
+        try:
+            return fn(*args)
+        except InputError as err:
+            # Gradio renders the message as HTML, and it may quote the user's text.
+            raise gr.Error(html.escape(str(err), quote=False), title="Check the input", print_exception=False) from None
+        except Exception:
+            log.exception("request failed")
+            raise gr.Error("Something went wrong drawing this; the error was logged.", print_exception=False) from None
+    return wrapped
+
+
+def whole_number(name: str, value, low: int, high: int) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}") from None
+    if not number.is_integer() or not low <= number <= high:
+        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(number)

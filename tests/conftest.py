@@ -1,0 +1,100 @@
+"""Shared fixtures: the real data folder, tiny weights folders, a free loopback port, the app as a server."""
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+# Before anything imports huggingface_hub, which reads these once: tests never reach the network.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT.parent / "shared" / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "mnist").is_dir():
+        pytest.fail(f"the shared data folder is missing: expected {DATA_DIR} (see ../shared/data/README.md)")
+    return DATA_DIR
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cache(tmp_path_factory):
+    """Decompressed IDX files go to a throwaway cache, never the user's."""
+    os.environ["KEPKREATOR_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """An IDX file (the MNIST format): magic with dtype code 0x08 (ubyte), dimensions, big-endian data."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture(scope="session")
+def emnist_letters_dir(tmp_path_factory) -> Path:
+    """A tiny EMNIST-letters folder: 52 images, each a bar at a known position, stored transposed as EMNIST does."""
+    root = tmp_path_factory.mktemp("emnist")
+    folder = root / "emnist"
+    folder.mkdir()
+    for part, count in (("train", 40), ("test", 12)):
+        images = np.zeros((count, 28, 28), dtype=np.uint8)
+        labels = (np.arange(count) % 26) + 1  # EMNIST letters labels run 1..26
+        for i in range(count):
+            images[i, :, 4 + i % 20] = 255  # upright: a horizontal bar at row 4 + i % 20
+        write_idx(folder / f"emnist-letters-{part}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"emnist-letters-{part}-labels-idx1-ubyte.gz", labels)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(*extra: str, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *extra], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode}:\n{proc.stdout.read()}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, url
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"app did not listen on {url} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    proc, url = start_app()
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,0 +1,52 @@
+"""A person's path through the page: Debian's chromium, driven by Playwright, against the real server."""
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it with apt-get")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Handwriting").wait_for()
+        yield page
+        browser.close()
+
+
+def test_type_a_number_and_see_it_handwritten(page, artifacts):
+    from playwright.sync_api import expect
+
+    page.locator("#hw-text textarea").fill("2026")
+    page.locator("#hw-generate").click()
+    image = page.locator("#hw-output img")
+    expect(image).to_be_visible(timeout=30_000)
+    expect(image).to_have_attribute("src", __import__("re").compile(r".+"))
+    size = image.evaluate("img => img.complete ? [img.naturalWidth, img.naturalHeight] : [0, 0]")
+    assert size[0] > 2 * size[1] > 0
+    page.screenshot(path=str(artifacts / "handwriting-2026.png"), full_page=True)
+
+
+def test_a_wrong_input_shows_its_message(page, artifacts):
+    from playwright.sync_api import expect
+
+    page.locator("#hw-text textarea").fill("12x")
+    page.locator("#hw-generate").click()
+    message = page.get_by_text("Cannot draw 'x': this model writes digits 0-9").first
+    expect(message).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(800)  # the toast slides in
+    box = message.bounding_box()
+    assert box and 0 <= box["y"] < 900 and box["x"] + box["width"] <= 1280  # on screen, not just in the DOM
+    page.screenshot(path=str(artifacts / "handwriting-error.png"), full_page=True)

@@ -1,0 +1,118 @@
+"""The app as a real server on loopback, called the way any client calls it."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from tests.conftest import ROOT
+
+DEFAULTS = dict(text="2026", seed=7, variation=0.15, neatness=0.5, ink="#141e5a", paper="#ffffff", transparent=False,
+                stroke=0, scale=3)
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def handwrite(client, **changes):
+    args = {**DEFAULTS, **changes}
+    return client.predict(*args.values(), api_name="/handwrite")
+
+
+def test_the_api_lists_the_named_endpoint(client):
+    assert "/handwrite" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+
+
+def test_handwrite_returns_a_png_of_the_number(client):
+    path = handwrite(client)
+    image = Image.open(path)
+    assert image.format == "PNG" and image.mode == "RGB"
+    pixels = np.asarray(image)
+    assert image.width > 2 * image.height  # four characters side by side
+    assert tuple(pixels[0, 0]) == (255, 255, 255)
+    assert (pixels.sum(axis=2) < 300).sum() > 200  # dark-blue ink
+
+
+def test_same_seed_same_image_through_the_server(client):
+    assert np.array_equal(np.asarray(Image.open(handwrite(client, seed=5))), np.asarray(Image.open(handwrite(client, seed=5))))
+
+
+def test_transparent_background_keeps_alpha(client):
+    image = Image.open(handwrite(client, transparent=True, ink="rgba(255, 0, 0, 1)"))
+    assert image.mode == "RGBA" and np.asarray(image)[0, 0, 3] == 0
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"text": "12b4"}, "Cannot draw 'b'"),
+    ({"text": ""}, "Type something to write"),
+    ({"text": "9" * 101}, "the most is 100"),
+    ({"seed": -3}, "seed must be a whole number"),
+    ({"ink": "blue-ish"}, "ink colour 'blue-ish' is not a colour"),
+    ({"scale": 8, "text": "1" * 90}, "too large"),
+])
+def test_wrong_input_gets_its_message(client, changes, message):
+    with pytest.raises(AppError, match=message):
+        handwrite(client, **changes)
+
+
+def test_app_refuses_to_start_on_broken_weights(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"\x00" * 10)
+    result = subprocess.run([sys.executable, "app.py", "--cgan", str(tmp_path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert f"error: cannot start: {tmp_path / 'model.safetensors'} is unreadable or truncated" in result.stderr
+
+
+STYLE = dict(digit="7", writer_a=None, writer_b=None, blend=0.0, red=1.0, green=0.0, blue=0.0, transform="identity")
+
+
+@pytest.fixture(scope="module")
+def writers():
+    from kepkreator.attributes import AttributeModel
+
+    return AttributeModel.from_pretrained("gcn-qmnist").schema["writer"]
+
+
+def style(client, writers, endpoint, **changes):
+    args = {**STYLE, "writer_a": writers[0], "writer_b": writers[1], **changes}
+    return client.predict(*args.values(), api_name=endpoint)
+
+
+def test_style_digit_returns_the_image_and_the_classifiers_reading(client, writers):
+    image_path, digit, writer, colour, transform = style(client, writers, "/style_digit", digit="4", green=1.0, red=0.0)
+    image = np.asarray(Image.open(image_path).convert("RGB"))
+    assert image.shape[:2] == (224, 224)
+    assert image[:, :, 1].sum() > 5 * image[:, :, 0].sum()  # green ink
+    assert digit["label"] == "4" and colour["label"] == "green" and transform["label"] == "identity"
+    assert writer["label"] in writers
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"writer_a": "123456"}, "unknown writer '123456'"),
+    ({"red": 0.0, "green": 0.0, "blue": 0.0}, "Set at least one of red, green and blue above zero"),
+    ({"transform": "upside down"}, "unknown transform 'upside down'"),
+])
+def test_style_messages(client, writers, changes, message):
+    with pytest.raises(AppError, match=message):
+        style(client, writers, "/style_digit", **changes)
+
+
+def test_a_number_in_the_chosen_hand_and_the_grids(client, writers):
+    args = {**STYLE, "writer_a": writers[0], "writer_b": writers[1]}
+    number = Image.open(client.predict("1905", *list(args.values())[1:], api_name="/style_number"))
+    assert number.width > 2 * number.height
+    grid = Image.open(client.predict(*[args[k] for k in ("writer_a", "writer_b", "blend", "red", "green", "blue")],
+                                     api_name="/style_grid"))
+    assert grid.width > grid.height  # 8 transforms across, 10 digits down, cells padded
+    sweep = Image.open(client.predict(*[args[k] for k in ("digit", "writer_a", "writer_b", "red", "green", "blue",
+                                                          "transform")], 6, api_name="/style_sweep"))
+    assert sweep.width > 5 * sweep.height
+    with pytest.raises(AppError, match="steps must be a whole number from 2 to 16"):
+        client.predict(*[args[k] for k in ("digit", "writer_a", "writer_b", "red", "green", "blue", "transform")], 40,
+                       api_name="/style_sweep")

@@ -1,0 +1,104 @@
+import csv
+import io
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from kepkreator.attributes import AttributeModel
+from kepkreator.augment import export_zip, synthesize
+from kepkreator.data.digits import DataError
+from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
+from kepkreator.handwriting import InputError
+
+
+@pytest.fixture(scope="module")
+def kdef_dir(tmp_path_factory):
+    """A tiny KDEF-shaped folder: 2 people x 2 sessions x 3 expressions x 2 angles, plus files to ignore."""
+    root = tmp_path_factory.mktemp("kdef")
+    rng = np.random.default_rng(0)
+    for session in "AB":
+        for person in ("F01", "M02"):
+            folder = root / f"{session}{person}"
+            folder.mkdir()
+            for expression in ("HA", "SA", "NE"):
+                for angle in ("S", "HL"):
+                    pixels = rng.integers(0, 255, (762, 562, 3), dtype=np.uint8)
+                    Image.fromarray(pixels).save(folder / f"{session}{person}{expression}{angle}.JPG")
+            (folder / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_yale_faces_are_read_and_cropped(data_dir):
+    faces = read_yale(data_dir, size=64)
+    assert len(faces) == 164
+    assert {c for _, c, _ in faces} == set(YALE_CONDITIONS)
+    assert len({i for i, _, _ in faces}) == 15
+    assert faces[0][2].shape == (1, 64, 64) and faces[0][2].dtype == torch.uint8
+
+
+def test_face_styles_hold_out_pairs_but_keep_every_identity_and_condition(data_dir):
+    styles = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0)
+    assert len(styles) == 164 * 8
+    held, train = styles.held_out, styles.train
+    held_pairs = {tuple(a) for a in held.attributes[:, :2].tolist()}
+    train_pairs = {tuple(a) for a in train.attributes[:, :2].tolist()}
+    assert len(held_pairs) == 16 and not held_pairs & train_pairs
+    assert set(train.attributes[:, 0].tolist()) == set(range(15))
+    assert set(train.attributes[:, 1].tolist()) == set(range(11))
+
+
+def test_kdef_reader_chooses_sessions_expressions_and_angles(kdef_dir):
+    straight = read_kdef(kdef_dir, size=32)
+    assert len(straight) == 2 * 2 * 3  # sessions x people x expressions, straight only
+    assert {i for i, _, _ in straight} == {"F01", "M02"}
+    assert {c for _, c, _ in straight} == {"happy", "sad", "neutral"}
+    assert straight[0][2].shape == (3, 32, 32)
+    one = read_kdef(kdef_dir, sessions=("A",), expressions=("HA",), angles=("S", "HL"), size=16, colour=False)
+    assert len(one) == 4 and one[0][2].shape == (1, 16, 16)
+
+
+def test_kdef_reader_explains_what_it_expected(tmp_path, kdef_dir):
+    with pytest.raises(DataError, match="holds no KDEF images.*AF01HAS.JPG"):
+        read_kdef(tmp_path)
+    with pytest.raises(DataError, match="unknown KDEF expression"):
+        read_kdef(kdef_dir, expressions=("XX",))
+    with pytest.raises(DataError, match="is not a folder"):
+        read_kdef(tmp_path / "missing")
+    with pytest.raises(DataError, match="no Yale faces"):
+        read_yale(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def faces_model():
+    return AttributeModel.from_pretrained("gcn-yale")
+
+
+def test_synthesized_faces_export_as_pngs_with_labels(faces_model, tmp_path):
+    faces = synthesize(faces_model, 7, seed=3, blend=0.5, conditions=["happy", "sad"])
+    path = export_zip(faces, tmp_path / "out" / "faces.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
+        first = Image.open(io.BytesIO(archive.read(rows[0]["file"])))
+    assert len(names) == 8 and len(rows) == 7
+    assert first.size == (64, 64)
+    assert all(r["identity_a"] != r["identity_b"] and r["weight_b"] == "0.5" for r in rows)
+    assert {r["condition"] for r in rows} <= {"happy", "sad"}
+    assert [p.name for p in path.parent.iterdir()] == ["faces.zip"]  # no partial file left
+
+
+def test_export_mistakes_get_messages(faces_model, tmp_path):
+    with pytest.raises(InputError, match="count must be from 1 to"):
+        synthesize(faces_model, 0)
+    with pytest.raises(InputError, match="unknown condition angry"):
+        synthesize(faces_model, 2, conditions=["angry"])
+    faces = synthesize(faces_model, 1)
+    with pytest.raises(InputError, match="must be a .zip file"):
+        export_zip(faces, tmp_path / "faces.tar")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(InputError, match="cannot write"):
+        export_zip(faces, blocker / "faces.zip")

@@ -1,0 +1,122 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from kepkreator import Handwriter, InputError, Layout, Style, write
+from kepkreator.handwriting import MAX_CHARACTERS, MAX_LINES, GANGlyphs, compose, parse_text
+from kepkreator.models.cgan import Generator
+
+
+@pytest.fixture(scope="module")
+def writer():
+    return Handwriter.from_pretrained()  # the shipped generator
+
+
+def ink_pixels(image) -> int:
+    array = np.asarray(image.convert("L"), dtype=np.int32)
+    return int((array < 200).sum())
+
+
+def test_same_seed_same_image_other_seed_other_image(writer):
+    a, b, c = writer("2026", seed=1), writer("2026", seed=1), writer("2026", seed=2)
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+
+
+def test_variation_blends_one_shared_style_with_per_character_latents(writer):
+    source = writer.source
+    same = source.latents(5, Style(seed=3, variation=0.0, neatness=5 / 7))  # truncation 0.6
+    assert torch.allclose(same, same[:1].expand_as(same))
+    free = source.latents(5, Style(seed=3, variation=1.0))
+    assert not torch.allclose(free[0], free[1])
+    # Over many styles, each latent entry keeps unit variance whatever the blend.
+    many = torch.cat([source.latents(1, Style(seed=s, variation=0.5, neatness=3 / 7)) for s in range(2000)])
+    assert abs(many.std().item() - 1.0) < 0.05
+
+
+def test_neatness_is_latent_truncation():
+    assert Style(neatness=0).truncation > 1 > Style(neatness=1).truncation > 0
+
+
+def test_spaces_and_newlines_shape_the_page(writer):
+    one_line = writer("12", seed=0, jitter=0)
+    spaced = writer("1  2", seed=0, jitter=0)
+    two_lines = writer("1\n2", seed=0, jitter=0)
+    assert spaced.width > one_line.width
+    assert two_lines.height > 1.5 * one_line.height and two_lines.width < one_line.width
+
+
+def test_parse_text_maps_characters_and_spaces():
+    assert parse_text("12 3\n4", "0123456789") == [[1, 2, None, 3], [4]]
+    assert parse_text("Ab", "abcdefghijklmnopqrstuvwxyz") == [[0, 1]]  # a letters model ignores case
+
+
+def test_colours_transparency_scale_and_stroke(writer):
+    image = writer("7", seed=0, ink=(200, 0, 0), paper=(0, 0, 255))
+    pixels = np.asarray(image)
+    assert tuple(pixels[0, 0]) == (0, 0, 255)
+    assert (pixels[:, :, 0] > 150).any()  # red ink is on the page
+    clear = writer("7", seed=0, paper=None)
+    assert clear.mode == "RGBA" and np.asarray(clear)[0, 0, 3] == 0 and np.asarray(clear)[:, :, 3].max() > 200
+    small, large = writer("7", seed=0, scale=1, jitter=0), writer("7", seed=0, scale=4, jitter=0)
+    assert large.height == 4 * small.height
+    assert ink_pixels(writer("8", seed=0, scale=4, stroke=2)) > ink_pixels(writer("8", seed=0, scale=4, stroke=0))
+    assert ink_pixels(writer("8", seed=0, scale=4, stroke=-1)) < ink_pixels(writer("8", seed=0, scale=4, stroke=0))
+
+
+def test_compose_crops_each_glyph_to_its_ink():
+    glyphs = torch.zeros(2, 1, 28, 28)
+    glyphs[:, :, 4:24, 12:16] = 1.0  # a 4-pixel-wide bar in a 28-pixel box
+    canvas = compose(glyphs, [[0, 1]], Layout(scale=1, spacing=0.0, jitter=0), seed=0)
+    margin = 28 // 4
+    assert canvas.shape[1] == 4 + 4 + 2 * margin  # two bars side by side, no empty box around them
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Type something to write: digits 0-9"),
+    ("   \n ", "Type something to write"),
+    ("12a4", "Cannot draw 'a': this model writes digits 0-9"),
+    ("1€2?", r"Cannot draw '\?', '€'"),
+    ("1" * (MAX_CHARACTERS + 1), f"That is {MAX_CHARACTERS + 1} characters; the most is {MAX_CHARACTERS}"),
+    ("1\n" * (MAX_LINES + 1), f"That is {MAX_LINES + 1} lines; the most is {MAX_LINES}"),
+])
+def test_text_messages(writer, text, message):
+    with pytest.raises(InputError, match=message):
+        writer(text)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seed": -1}, "seed must be a whole number"),
+    ({"seed": 1.5}, "seed must be a whole number"),
+    ({"variation": math.nan}, "variation must be from 0 to 1"),
+    ({"variation": 2}, "variation must be from 0 to 1"),
+    ({"neatness": "tidy"}, "neatness must be a number"),
+    ({"scale": 0}, "scale must be from 1 to 8"),
+    ({"scale": 2.5}, "scale must be a whole number"),
+    ({"stroke": 9}, "stroke must be from -1 to 2"),
+    ({"ink": (0, 0, 300)}, "ink colour must be three numbers from 0 to 255"),
+])
+def test_setting_messages(writer, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        writer("12", **kwargs)
+
+
+def test_output_size_is_bounded(writer):
+    with pytest.raises(InputError, match="too large"):
+        writer("1" * 99, scale=8)
+
+
+def test_letters_model_writes_letters():
+    letters = Handwriter(GANGlyphs(Generator(classes="abcdefghijklmnopqrstuvwxyz", latent_dim=8, width=16).eval()))
+    assert letters("Hello World").width > 0
+    with pytest.raises(InputError, match="Cannot draw '1': this model writes letters a-z"):
+        letters("hello1")
+
+
+def test_shipped_model_through_the_public_api():
+    image = Handwriter.from_pretrained()("2026", seed=7)
+    assert image.mode == "RGB" and image.width > image.height
+    assert ink_pixels(image) > 100
+    assert write("1", Handwriter.from_pretrained().source, Style(seed=1), Layout(scale=1)).height < image.height

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+import torch
+
+from kepkreator.hub import WeightsError, load_model
+from kepkreator.models.cgan import Discriminator, Generator
+from kepkreator.models.judge import Judge
+
+
+def test_generator_and_discriminator_shapes():
+    g, d = Generator(classes="0123456789", latent_dim=16, width=16), Discriminator(num_classes=10, width=16)
+    labels = torch.arange(10)
+    images = g(torch.randn(10, 16), labels)
+    assert images.shape == (10, 1, 28, 28)
+    assert images.min() >= -1 and images.max() <= 1
+    assert d(images, labels).shape == (10,)
+
+
+def test_the_label_changes_the_image():
+    torch.manual_seed(0)
+    g = Generator(latent_dim=16, width=16).eval()
+    z = torch.randn(1, 16).repeat(2, 1)
+    a, b = g(z, torch.tensor([3, 8]))
+    assert not torch.allclose(a, b)
+
+
+def test_weights_round_trip_through_safetensors_and_config(tmp_path):
+    g = Generator(classes="abc", latent_dim=8, width=16).eval()
+    g.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert json.loads((tmp_path / "config.json").read_text()) == {"classes": "abc", "latent_dim": 8, "width": 16}
+    loaded = load_model(Generator, tmp_path)
+    z, labels = torch.randn(3, 8), torch.tensor([0, 1, 2])
+    assert torch.equal(g(z, labels), loaded(z, labels))
+
+
+@pytest.fixture
+def saved(tmp_path):
+    Generator(latent_dim=8, width=16).save_pretrained(tmp_path)
+    return tmp_path
+
+
+def test_missing_weights_file_is_named(saved):
+    (saved / "model.safetensors").unlink()
+    with pytest.raises(WeightsError, match=r"model\.safetensors is missing"):
+        load_model(Generator, saved)
+
+
+def test_truncated_weights_file_is_named(saved):
+    path = saved / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:-500])
+    with pytest.raises(WeightsError, match=r"model\.safetensors is unreadable or truncated"):
+        load_model(Generator, saved)
+
+
+def test_weights_of_another_model_are_refused(saved):
+    with pytest.raises(WeightsError, match=r"does not fit Judge"):
+        load_model(Judge, saved)
+
+
+def test_broken_config_and_unknown_names_are_refused(saved, tmp_path):
+    (saved / "config.json").write_text("{not json")
+    with pytest.raises(WeightsError, match=r"config\.json is not valid JSON"):
+        load_model(Generator, saved)
+    with pytest.raises(WeightsError, match="no weights folder 'no-such-model'.*cgan-mnist"):
+        load_model(Generator, "no-such-model")
+
+
+def test_attribute_models_keep_the_schema_order_through_config_json(tmp_path):
+    from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
+
+    pairs = [("zeta", ["a", "b"]), ("alpha", ["x", "y", "z"])]
+    generator = AttributeGenerator(pairs, image_size=28, channels=1, width=16).eval()
+    generator.save_pretrained(tmp_path / "g")
+    loaded = load_model(AttributeGenerator, tmp_path / "g")
+    assert list(loaded.schema) == ["zeta", "alpha"]
+    vector = torch.tensor([[1.0, 0, 0, 0, 1]])
+    assert torch.equal(generator(vector), loaded(vector))
+    AttributeClassifier(pairs, image_size=64, channels=1, width=8).save_pretrained(tmp_path / "c")
+    logits = load_model(AttributeClassifier, tmp_path / "c")(torch.rand(2, 1, 64, 64))
+    assert list(logits) == ["zeta", "alpha"] and logits["alpha"].shape == (2, 3)

@@ -1,0 +1,31 @@
+import os
+import subprocess
+import sys
+
+from kepkreator.space import space_files
+from tests.conftest import ROOT
+
+
+def test_the_space_gets_the_app_the_package_and_the_app_weights_only():
+    files = {str(f) for f in space_files()}
+    assert {"app.py", "requirements.txt", "README.md", "kepkreator/handwriting.py",
+            "weights/cgan-mnist/model.safetensors", "weights/gcn-qmnist/classifier/model.safetensors",
+            "weights/gcn-yale/config.json"} <= files
+    assert not any(f.startswith(("tests/", "train/", "weights/judge")) or "checkpoint" in f for f in files)
+
+
+def test_readme_front_matter_makes_the_repository_a_gradio_space():
+    head = (ROOT / "README.md").read_text().split("---")[1]
+    assert "sdk: gradio" in head and "app_file: app.py" in head
+
+
+def test_dry_run_lists_exactly_what_would_be_uploaded_and_offline_push_fails_clearly():
+    dry = subprocess.run([sys.executable, "-m", "kepkreator.space", "me/demo", "--dry-run"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    listed = [line.split()[-1] for line in dry.stdout.splitlines()[:-1]]
+    assert dry.returncode == 0 and listed == [str(f) for f in space_files()]
+    assert f"in {len(listed)} files would be uploaded to spaces/me/demo" in dry.stdout
+    push = subprocess.run([sys.executable, "-m", "kepkreator.space", "me/demo"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret123"})
+    assert push.returncode == 2 and "could not update spaces/me/demo" in push.stderr
+    assert "Nothing local was changed" in push.stderr and "hf_secret123" not in push.stdout + push.stderr

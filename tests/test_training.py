@@ -1,0 +1,129 @@
+"""Real training steps on a few hundred real digits, run as a user runs them: as commands."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from tests.conftest import ROOT
+
+TINY = ["--limit", "256", "--batch-size", "32", "--g-width", "16", "--d-width", "16", "--latent-dim", "16"]
+
+
+def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result
+
+
+def tensors(folder: Path, name: str = "model.safetensors") -> dict:
+    return load_file(str(folder / name))
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    different = [k for k in a if not (a[k] == b[k]).all()]
+    assert not different, f"tensors differ: {different[:5]}"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--sample-every", "3", "--output-dir", str(out))
+    return out
+
+
+def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):
+    names = {p.name for p in uninterrupted.iterdir()}
+    assert {"config.json", "model.safetensors", "README.md", "checkpoint.safetensors", "training.json"} <= names
+    assert (uninterrupted / "samples" / "step-0000003.png").exists() and (uninterrupted / "samples" / "final.png").exists()
+    config = json.loads((uninterrupted / "config.json").read_text())
+    assert config == {"classes": "0123456789", "latent_dim": 16, "width": 16}
+    card = (uninterrupted / "README.md").read_text()
+    assert "python -m train.cgan" in card and "256 training images" in card and "samples/final.png" in card
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tmp_path):
+    run("train.cgan", *TINY, "--steps", "3", "--checkpoint-every", "3", "--output-dir", str(tmp_path))
+    resumed = run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--output-dir", str(tmp_path), "--resume")
+    assert "resumed from step 3" in resumed.stdout + resumed.stderr
+    assert_same(tensors(uninterrupted), tensors(tmp_path))
+    assert_same(tensors(uninterrupted, "checkpoint.safetensors"), tensors(tmp_path, "checkpoint.safetensors"))
+
+
+def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted):
+    again = run("train.cgan", *TINY, "--steps", "6", "--output-dir", str(uninterrupted), check=False)
+    assert again.returncode == 2 and "already holds a checkpoint at step 6: pass --resume" in again.stderr
+    other = run("train.cgan", *TINY, "--steps", "9", "--lr-g", "0.001", "--output-dir", str(uninterrupted), "--resume",
+                check=False)
+    assert other.returncode == 2 and "made with other settings (lr_g: 0.0002 -> 0.001)" in other.stderr
+
+
+def test_letters_train_on_the_same_code_path(emnist_letters_dir, tmp_path):
+    run("train.cgan", "--dataset", "emnist-letters", "--data-dir", str(emnist_letters_dir), *TINY, "--steps", "2",
+        "--output-dir", str(tmp_path))
+    assert json.loads((tmp_path / "config.json").read_text())["classes"] == "abcdefghijklmnopqrstuvwxyz"
+
+
+def test_two_processes_through_torchrun(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                             str(_free_port()), "-m", "train.cgan", *TINY, "--steps", "4", "--output-dir", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "training.json").read_text())["processes"] == 2
+
+
+def test_judge_trains_on_the_same_loop(tmp_path):
+    run("train.judge", "--limit", "256", "--steps", "3", "--batch-size", "32", "--width", "8", "--output-dir", str(tmp_path))
+    assert json.loads((tmp_path / "config.json").read_text())["classes"] == "0123456789"
+
+
+def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
+    run("train.gcn", "--limit", "128", "--steps", "3", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
+        "--output-dir", str(tmp_path / "gcn"))
+    config = json.loads((tmp_path / "gcn" / "config.json").read_text())
+    assert [name for name, _ in config["schema"]] == ["digit", "writer", "colour", "transform"]
+    assert len(config["schema"][1][1]) == 124
+    assert (tmp_path / "gcn" / "classifier" / "model.safetensors").exists()
+    run("train.gcn", "--classifier-only", "--limit", "128", "--steps", "2", "--batch-size", "16",
+        "--classifier-width", "8", "--output-dir", str(tmp_path / "judge"))
+    assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
+
+
+def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
+    result = run("train.cgan", *TINY, "--steps", "2", "--output-dir", str(tmp_path), "--push-to-hub", "someone/digits",
+                 env={"HF_HUB_OFFLINE": "1"}, check=False)
+    assert result.returncode == 2
+    assert "push to someone/digits failed" in result.stderr and f"The model is saved in {tmp_path}" in result.stderr
+    assert (tmp_path / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--steps", "0"], "expected a number of at least 1, got 0"),
+    (["--batch-size", "many"], "expected a whole number, got 'many'"),
+    (["--push-to-hub", "no-owner"], "--push-to-hub takes OWNER/NAME, got 'no-owner'"),
+    (["--dataset", "kdef"], "invalid choice: 'kdef'"),
+])
+def test_bad_flags_get_clear_messages(flags, message, tmp_path):
+    result = run("train.cgan", *TINY, "--output-dir", str(tmp_path / "out"), *flags, check=False)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_bad_folders_get_clear_messages(tmp_path):
+    empty = run("train.cgan", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out"), check=False)
+    assert empty.returncode == 2 and "no MNIST test files under" in empty.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    unwritable = run("train.cgan", *TINY, "--steps", "1", "--output-dir", str(blocker / "out"), check=False)
+    assert unwritable.returncode == 2 and "cannot write to --output-dir" in unwritable.stderr
+
+
+def _free_port() -> int:
+    from tests.conftest import free_port
+
+    return free_port()

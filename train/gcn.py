@@ -1,0 +1,155 @@
+"""Train the Generative Cooperative Net (attributes -> image) or its independent judge.
+
+    python -m train.gcn --dataset qmnist                        # generator + cooperating classifier
+    python -m train.gcn --dataset qmnist --classifier-only      # a classifier of real images only, for measuring
+
+Loss for the generator: MSE between its image for a combination and the real
+image of that combination, plus `--coop-weight` times the cooperating
+classifier's cross-entropy on the generated image. The classifier learns only
+from real images. Held-out combinations never reach either network.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from kepkreator.cards import write_card
+from kepkreator.data.digits import DataError
+from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, read_kdef, read_yale
+from kepkreator.data.styles import AttributeSet, qmnist_styles
+from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
+from train.loop import Run, add_loop_arguments, fail, make_accelerator
+
+DATASETS = ("qmnist", "yale", "kdef")
+
+
+def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
+    if args.dataset == "qmnist":
+        return qmnist_styles(args.data_dir, holdout=args.holdout, seed=0)
+    if args.dataset == "yale":
+        faces = read_yale(args.data_dir, size=args.image_size)
+    else:
+        if args.data_dir is None:
+            fail("KDEF is not redistributable: pass --data-dir with the path of your own copy")
+        faces = read_kdef(args.data_dir, tuple(args.kdef_sessions), tuple(args.kdef_expressions), tuple(args.kdef_angles),
+                          size=args.image_size, colour=not args.grey)
+    return face_styles(faces, holdout=args.holdout, seed=0)
+
+
+def classification_loss(logits: dict[str, torch.Tensor], attributes: torch.Tensor) -> torch.Tensor:
+    return sum(F.cross_entropy(logit, attributes[:, i]) for i, logit in enumerate(logits.values())) / len(logits)
+
+
+class GCNTask:
+    def __init__(self, args: argparse.Namespace, data: AttributeSet, accelerator):
+        self.args, self.accelerator, self.schema = args, accelerator, data.schema
+        _, channels, size, _ = data.images.shape
+        pairs = list(data.schema.items())  # keeps the attribute order through config.json
+        self.classifier = AttributeClassifier(pairs, size, channels, args.classifier_width)
+        self.c_opt = torch.optim.Adam(self.classifier.parameters(), args.lr)
+        self.modules = {"classifier": self.classifier}
+        self.opts = {"classifier": self.c_opt}
+        if not args.classifier_only:
+            self.generator = AttributeGenerator(pairs, size, channels, args.width)
+            self.g_opt = torch.optim.Adam(self.generator.parameters(), args.lr)
+            self.modules["generator"], self.opts["generator"] = self.generator, self.g_opt
+            self.g, self.g_opt_p = accelerator.prepare(self.generator, self.g_opt)
+        self.c, self.c_opt_p = accelerator.prepare(self.classifier, self.c_opt)
+        show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
+        self.sample_attributes = data.one_hot(data.attributes[show])
+
+    def state_modules(self):
+        return self.modules
+
+    def optimizers(self):
+        return self.opts
+
+    def training_step(self, batch, step):
+        images, attributes = batch
+        real = images.float() / 255
+        c_loss = classification_loss(self.c(real), attributes)
+        self.c_opt_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(c_loss)
+        self.c_opt_p.step()
+        if self.args.classifier_only:
+            return {"classifier": c_loss.item()}
+
+        one_hot = torch.cat([F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())], 1)
+        fake = self.g(one_hot)
+        reconstruction = F.mse_loss(fake, real)
+        self.c.eval()  # the cooperating classifier reads generated images without learning their statistics
+        cooperation = classification_loss(self.c(fake), attributes)
+        self.c.train()
+        g_loss = reconstruction + self.args.coop_weight * cooperation
+        self.g_opt_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(g_loss)
+        self.g_opt_p.step()
+        return {"classifier": c_loss.item(), "mse": reconstruction.item(), "coop": cooperation.item()}
+
+    def sample_images(self):
+        if self.args.classifier_only:
+            return None
+        with torch.no_grad():
+            self.generator.eval()
+            images = self.generator(self.sample_attributes)
+            self.generator.train()
+        return images
+
+    def save_model(self, output_dir: Path):
+        if self.args.classifier_only:
+            self.classifier.eval().save_pretrained(output_dir)
+            write_card(self.classifier, output_dir)
+            return self.classifier
+        self.classifier.eval().save_pretrained(output_dir / "classifier")
+        self.generator.eval().save_pretrained(output_dir)
+        write_card(self.generator, output_dir)
+        return self.generator
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
+    parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
+    parser.add_argument("--holdout", type=float, default=0.1,
+                        help="qmnist: share of items that lose a colour (and as many a transform); "
+                             "faces: share of (identity, condition) pairs held out")
+    parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
+    parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
+    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
+    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
+    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--classifier-width", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--coop-weight", type=float, default=0.05)
+    add_loop_arguments(parser, steps=4000, batch_size=64)
+    args = parser.parse_args(argv)
+    role = "judge" if args.classifier_only else "gcn"
+    args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
+    if not 0 < args.holdout < 0.5:
+        fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
+    try:
+        data = load_attribute_set(args)
+    except DataError as err:
+        fail(str(err))
+    train = data.train.head(args.limit)
+    accelerator = make_accelerator()
+    torch.manual_seed(args.seed)
+    task = GCNTask(args, train, accelerator)
+    run = Run(args, accelerator, {**vars(args), "images": len(train)})
+    kind = "attribute-judge" if args.classifier_only else "gcn"
+    run(task, (train.images, train.attributes), {
+        "title": ("Attribute classifier (real images only)" if args.classifier_only else
+                  "Generative Cooperative Net") + f": {args.dataset}",
+        "kind": kind, "dataset": args.dataset, "images": len(train),
+        "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
+                                                           "classifier_width", "lr", "coop_weight")},
+    })
+
+
+if __name__ == "__main__":
+    main()
