@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from kepkreator.handwriting import InputError, Style
+from kepkreator.handwriting import Style
+from kepkreator.validation import InputError
 from kepkreator.hub import load_model, resolve
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.handwriting import InputError
+from kepkreator.validation import InputError
 from kepkreator.hub import WeightsError
 from kepkreator.imaging import to_pil
 

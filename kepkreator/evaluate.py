@@ -3,6 +3,7 @@
     python -m kepkreator.evaluate judge        # the digit judge: accuracy on writers it never saw
     python -m kepkreator.evaluate cgan         # the handwriting GAN beside real digits
     python -m kepkreator.evaluate gcn          # QMNIST styles: unseen combinations, attributes, blends
+    python -m kepkreator.evaluate faces        # Yale faces: unseen (identity, condition) pairs, blends
     ... --write-card                           # store metrics.json beside the weights and refresh README.md
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ MODELS = {
     "judge": ("judge-mnist", None),
     "cgan": ("cgan-mnist", "judge-mnist"),
     "gcn": ("gcn-qmnist", "judge-qmnist-styles"),
+    "faces": ("gcn-yale", "judge-yale"),
 }
 
 
@@ -33,9 +35,11 @@ def evaluate(model: str, args) -> tuple[dict, type]:
         if model == "judge":
             return handwriting.evaluate_judge(args), Judge
         return handwriting.evaluate_cgan(args), Generator
-    from kepkreator.evaluation import styles
+    from kepkreator.evaluation import faces, styles
     from kepkreator.models.gcn import AttributeGenerator
 
+    if model == "faces":
+        return faces.evaluate_faces(args), AttributeGenerator
     return styles.evaluate_gcn(args), AttributeGenerator
 
 

@@ -21,6 +21,7 @@ from PIL import Image
 
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
+from kepkreator.validation import InputError, number, whole_number
 
 MAX_CHARACTERS = 100
 MAX_LINES = 8
@@ -28,10 +29,6 @@ MAX_SCALE = 8
 MAX_PIXELS = 6_000_000  # bounds the memory and PNG time of one request
 INK_THRESHOLD = 0.12  # a column with less ink than this is background when cropping
 INK_FLOOR = 0.06  # generators leave a faint haze around glyphs; below this is paper
-
-
-class InputError(ValueError):
-    """Input a user can fix; the message says how."""
 
 
 @dataclass(frozen=True)
@@ -87,34 +84,21 @@ class GANGlyphs:
         return self.generator(self.latents(len(labels), style), labels).add(1).div(2).clamp(0, 1)
 
 
-def _check_number(name: str, value: float, low: float, high: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number from {low} to {high}, got {value!r}") from None
-    if not (low <= value <= high):  # also rejects NaN
-        raise InputError(f"{name} must be from {low} to {high}, got {value}")
-    return value
-
-
 def check_style(style: Style) -> Style:
-    if isinstance(style.seed, bool) or not isinstance(style.seed, (int, float)) or style.seed != int(style.seed) \
-            or not 0 <= style.seed < 2**63:
-        raise InputError(f"seed must be a whole number from 0 to 2^63-1, got {style.seed!r}")
-    return Style(int(style.seed), _check_number("variation", style.variation, 0, 1),
-                 _check_number("neatness", style.neatness, 0, 1))
+    return Style(whole_number("seed", style.seed, 0, 2**63 - 1), number("variation", style.variation, 0, 1),
+                 number("neatness", style.neatness, 0, 1))
 
 
 def check_layout(layout: Layout) -> Layout:
-    scale = _check_number("scale", layout.scale, 1, MAX_SCALE)
-    if scale != int(scale):
-        raise InputError(f"scale must be a whole number from 1 to {MAX_SCALE}, got {layout.scale}")
+    scale = whole_number("scale", layout.scale, 1, MAX_SCALE)
+    colours = {}
     for name, colour in (("ink", layout.ink), ("paper", layout.paper)):
-        if colour is not None and (len(colour) != 3 or any(not 0 <= int(c) <= 255 for c in colour)):
-            raise InputError(f"{name} colour must be three numbers from 0 to 255, got {colour!r}")
-    return Layout(int(scale), _check_number("stroke", layout.stroke, -1, 2), tuple(layout.ink),
-                  None if layout.paper is None else tuple(layout.paper),
-                  _check_number("spacing", layout.spacing, -0.2, 1), _check_number("jitter", layout.jitter, 0, 2))
+        if colour is not None:
+            if not isinstance(colour, (tuple, list)) or len(colour) != 3:
+                raise InputError(f"{name} colour must be three numbers from 0 to 255, got {colour!r}")
+            colours[name] = tuple(whole_number(f"{name} colour", c, 0, 255) for c in colour)
+    return Layout(scale, number("stroke", layout.stroke, -1, 2), colours["ink"], colours.get("paper"),
+                  number("spacing", layout.spacing, -0.2, 1), number("jitter", layout.jitter, 0, 2))
 
 
 def parse_text(text: str, classes: str) -> list[list[int | None]]:

@@ -116,3 +116,32 @@ def test_a_number_in_the_chosen_hand_and_the_grids(client, writers):
     with pytest.raises(AppError, match="steps must be a whole number from 2 to 16"):
         client.predict(*[args[k] for k in ("digit", "writer_a", "writer_b", "red", "green", "blue", "transform")], 40,
                        api_name="/style_sweep")
+
+
+@pytest.fixture(scope="module")
+def face_schema():
+    from kepkreator.attributes import AttributeModel
+
+    return AttributeModel.from_pretrained("gcn-yale").schema
+
+
+def test_face_blend_returns_a_face_and_its_reading(client, face_schema):
+    a, b = face_schema["identity"][:2]
+    path, identity, condition, transform = client.predict(a, b, 0.5, "happy", "identity", api_name="/face")
+    assert Image.open(path).size == (256, 256)
+    assert identity["label"] in face_schema["identity"] and condition["label"] in face_schema["condition"]
+    strip = Image.open(client.predict(a, b, "identity", 4, api_name="/face_strip"))
+    assert strip.height > 2 * strip.width  # 4 blend steps across, 11 conditions down
+    with pytest.raises(AppError, match="unknown identity 'nobody'"):
+        client.predict("nobody", b, 0.5, "happy", "identity", api_name="/face")
+
+
+def test_export_faces_downloads_a_zip_with_labels(client, tmp_path):
+    import zipfile
+
+    path = client.predict(5, 0.5, 1, api_name="/export_faces")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert "labels.csv" in names and sum(n.endswith(".png") for n in names) == 5
+    with pytest.raises(AppError, match="count must be a whole number from 1 to 500"):
+        client.predict(100000, 0.5, 1, api_name="/export_faces")

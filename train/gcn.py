@@ -26,16 +26,30 @@ from train.loop import Run, add_loop_arguments, fail, make_accelerator
 DATASETS = ("qmnist", "yale", "kdef")
 
 
+def held_out_identities(identities: list[str], count: int) -> list[str]:
+    """The identities an augmentation study keeps away from the generator and the classifier (seeded)."""
+    order = torch.randperm(len(identities), generator=torch.Generator().manual_seed(1234)).tolist()
+    return sorted(identities[i] for i in order[:count])
+
+
+def without_identities(faces, count: int):
+    if count == 0:
+        return faces
+    excluded = set(held_out_identities(sorted({f[0] for f in faces}), count))
+    return [f for f in faces if f[0] not in excluded]
+
+
 def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
     if args.dataset == "qmnist":
         return qmnist_styles(args.data_dir, holdout=args.holdout, seed=0)
     if args.dataset == "yale":
-        faces = read_yale(args.data_dir, size=args.image_size)
+        faces = without_identities(read_yale(args.data_dir, size=args.image_size), args.exclude_identities)
     else:
         if args.data_dir is None:
             fail("KDEF is not redistributable: pass --data-dir with the path of your own copy")
         faces = read_kdef(args.data_dir, tuple(args.kdef_sessions), tuple(args.kdef_expressions), tuple(args.kdef_angles),
                           size=args.image_size, colour=not args.grey)
+        faces = without_identities(faces, args.exclude_identities)
     return face_styles(faces, holdout=args.holdout, seed=0)
 
 
@@ -118,6 +132,8 @@ def main(argv=None) -> None:
                              "faces: share of (identity, condition) pairs held out")
     parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
     parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
+    parser.add_argument("--exclude-identities", type=int, default=0,
+                        help="faces: leave this many identities out entirely (for the augmentation study)")
     parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
     parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
     parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))

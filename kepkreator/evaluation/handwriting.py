@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
+from kepkreator.evaluation.common import checklist
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import load_model
 from kepkreator.metrics import accuracy, score_set
@@ -101,7 +102,7 @@ def evaluate_cgan(args) -> dict:
     p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
     notes = (f"{len(held_out)} digits per set, k = {args.k} for precision/recall, features and probabilities from "
              f"the judge `{args.judge}`, generator latents N(0, I) (no truncation), seed {args.seed}.\n\n"
-             + "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
+             + checklist(checks)
              + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
     return {"rows": rows, "notes": notes, "scores": scores, "latency_ms": {"p50": p50, "p95": p95}}

@@ -10,8 +10,6 @@
 """
 from __future__ import annotations
 
-import json
-
 import torch
 
 from kepkreator.attributes import AttributeModel
@@ -19,24 +17,11 @@ from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
+from kepkreator.evaluation.common import attribute_accuracy, checklist, per_image_mse, psnr, training_holdout
 from kepkreator.hub import load_model, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"digit": 0.97, "colour": 0.99, "transform": 0.97}
-
-
-def training_holdout(folder) -> float:
-    """The --holdout the model was trained with, so the evaluation holds out the same combinations."""
-    record = folder / "training.json"
-    return json.loads(record.read_text())["run_config"]["holdout"] if record.exists() else 0.1
-
-
-def psnr(mse: torch.Tensor) -> torch.Tensor:
-    return 10 * torch.log10(1 / mse.clamp(min=1e-10))
-
-
-def per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).square().flatten(1).mean(dim=1)
 
 
 def digit_mean_baseline(data: AttributeSet, held: AttributeSet) -> torch.Tensor:
@@ -93,21 +78,7 @@ def evaluate_gcn(args) -> dict:
                      "same-writer MSE": f"{hand_mse[mask[found]].mean():.4f}",
                      "same-writer PSNR": f"{psnr(hand_mse[mask[found]]).mean():.2f} dB"})
 
-    accuracy_rows, checks = [], []
-    with torch.no_grad():
-        readings = {"generated": judge(generated), "real": judge(real)}
-    for i, name in enumerate(data.schema):
-        truth = held.attributes[:, i]
-        row = {"attribute": name}
-        for source, logits in readings.items():
-            top1 = (logits[name].argmax(dim=1) == truth).double().mean().item()
-            row[f"{source} top-1"] = f"{100 * top1:.2f}%"
-            if name == "writer":
-                top5 = (logits[name].topk(5, dim=1).indices == truth[:, None]).any(dim=1).double().mean().item()
-                row[f"{source} top-1"] += f" (top-5 {100 * top5:.2f}%)"
-            if source == "generated" and name in TARGETS:
-                checks.append((f"{name} >= {100 * TARGETS[name]:.0f}%", top1 >= TARGETS[name], f"{100 * top1:.2f}%"))
-        accuracy_rows.append(row)
+    accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS, top5=("writer",))
 
     blend_share, blends = writer_blends(model, judge, data, args.seed)
     notes = (f"Held-out combinations: {len(held)} images ({', '.join(f'{int((held.split == s).sum())} {held.split_names[s]}' for s in (1, 2))}); "
@@ -115,7 +86,7 @@ def evaluate_gcn(args) -> dict:
              "Attributes of the held-out combinations, read by the independent classifier "
              f"`{args.judge}` (trained on real training images only):\n\n"
              + table(accuracy_rows) + "\n\n"
-             + "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
+             + checklist(checks)
              + f"\n\nBlends: at 0.5 writer A + 0.5 writer B, both writers are in the classifier's writer top-5 "
              f"for {100 * blend_share:.1f}% of {blends} blends (random pairs, digits, colours and transforms, seed {args.seed}).")
     return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top5_share": blend_share}

@@ -8,7 +8,7 @@ import re
 
 import gradio as gr
 
-from kepkreator.handwriting import InputError
+from kepkreator.validation import InputError
 
 
 log = logging.getLogger("kepkreator.app")
@@ -42,13 +42,3 @@ def user_errors(fn):
             log.exception("request failed")
             raise gr.Error("Something went wrong drawing this; the error was logged.", print_exception=False) from None
     return wrapped
-
-
-def whole_number(name: str, value, low: int, high: int) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}") from None
-    if not number.is_integer() or not low <= number <= high:
-        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-    return int(number)

@@ -11,9 +11,9 @@ from torchvision.utils import make_grid
 
 from kepkreator.attributes import AttributeModel, readings_as_labels
 from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
-from kepkreator.handwriting import InputError
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import user_errors, whole_number
+from kepkreator.ui.common import user_errors
+from kepkreator.validation import choice, number, whole_number
 
 MAX_STEPS = 12
 UI_EXPORT_LIMIT = 500  # the UI keeps each request small; the CLI exports up to MAX_EXPORT
@@ -26,22 +26,24 @@ def build(model: AttributeModel) -> None:
     export_dir = Path(tempfile.mkdtemp(prefix="kepkreator-exports-"))
 
     def blended(identity_a, identity_b, blend) -> dict[str, float]:
-        blend = float(blend)
-        if not 0 <= blend <= 1:
-            raise InputError(f"blend must be from 0 to 1, got {blend}")
-        weights = {str(identity_a): 1 - blend}
-        weights[str(identity_b)] = weights.get(str(identity_b), 0) + blend
+        blend = number("blend", blend, 0, 1)
+        identity_a, identity_b = choice("identity", identity_a, identities), choice("identity", identity_b, identities)
+        weights = {identity_a: 1 - blend}
+        weights[identity_b] = weights.get(identity_b, 0) + blend
         return weights
 
     def face(identity_a, identity_b, blend, condition, transform):
         """A face blending identity A into identity B, and what the cooperating classifier reads in it."""
-        vector = model.vector(identity=blended(identity_a, identity_b, blend), condition=condition, transform=transform)
+        vector = model.vector(identity=blended(identity_a, identity_b, blend),
+                              condition=choice("condition", condition, conditions),
+                              transform=choice("transform", transform, schema["transform"]))
         image = model.generate(vector)[0]
         return [to_pil(image, scale=4), *readings_as_labels(model, image)]
 
     def strip(identity_a, identity_b, transform, steps):
         """Rows: every condition; columns: identity A to identity B in `steps` images."""
         steps = whole_number("steps", steps, 2, MAX_STEPS)
+        transform = choice("transform", transform, schema["transform"])
         vectors = torch.cat([model.vector(identity=blended(identity_a, identity_b, i / (steps - 1)), condition=c,
                                           transform=transform) for c in conditions for i in range(steps)])
         return to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=2)
@@ -50,7 +52,7 @@ def build(model: AttributeModel) -> None:
         """A zip of synthesized faces (blends of two random identities) with labels.csv."""
         count = whole_number("count", count, 1, UI_EXPORT_LIMIT)
         seed = whole_number("seed", seed, 0, 2**31 - 1)
-        faces = synthesize(model, count, seed, float(blend))
+        faces = synthesize(model, count, seed, number("blend", blend, 0, 1))
         folder = Path(tempfile.mkdtemp(dir=export_dir))
         path = export_zip(faces, folder / f"kepkreator-faces-{count}-seed{seed}.zip")
         for old in sorted(export_dir.iterdir(), key=lambda p: p.stat().st_mtime)[:-KEEP_EXPORTS]:

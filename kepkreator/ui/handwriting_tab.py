@@ -6,7 +6,8 @@ import random
 import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, Handwriter, describe
-from kepkreator.ui.common import parse_colour, user_errors, whole_number
+from kepkreator.ui.common import parse_colour, user_errors
+from kepkreator.validation import whole_number
 
 
 def build(handwriter: Handwriter) -> None:

@@ -6,9 +6,10 @@ import torch
 from torchvision.utils import make_grid
 
 from kepkreator.attributes import AttributeGlyphs, AttributeModel, readings_as_labels
-from kepkreator.handwriting import InputError, Layout, Style, write
+from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import parse_colour, user_errors, whole_number
+from kepkreator.ui.common import parse_colour, user_errors
+from kepkreator.validation import InputError, choice, number, whole_number
 
 MAX_SWEEP = 16
 
@@ -18,17 +19,15 @@ def build(model: AttributeModel) -> None:
     writers = schema["writer"]
 
     def choices(digit, writer_a, writer_b, blend, red, green, blue, transform) -> dict:
-        blend = float(blend)
-        if not 0 <= blend <= 1:
-            raise InputError(f"blend must be from 0 to 1, got {blend}")
-        colour = {"red": red, "green": green, "blue": blue}
-        if any(float(v) < 0 for v in colour.values()):
-            raise InputError("colour weights must be zero or more")
-        if sum(float(v) for v in colour.values()) <= 0:
+        blend = number("blend", blend, 0, 1)
+        colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
+        if sum(colour.values()) <= 0:
             raise InputError("Set at least one of red, green and blue above zero.")
-        writer = {str(writer_a): 1 - blend}
-        writer[str(writer_b)] = writer.get(str(writer_b), 0) + blend
-        return {"digit": str(digit), "writer": writer, "colour": colour, "transform": str(transform)}
+        writer_a, writer_b = choice("writer", writer_a, writers), choice("writer", writer_b, writers)
+        writer = {writer_a: 1 - blend}
+        writer[writer_b] = writer.get(writer_b, 0) + blend
+        return {"digit": choice("digit", digit, schema["digit"]), "writer": writer, "colour": colour,
+                "transform": choice("transform", transform, schema["transform"])}
 
     def style_digit(digit, writer_a, writer_b, blend, red, green, blue, transform):
         """One digit in the chosen hand, colour and transform, and what the cooperating classifier reads in it."""

@@ -50,3 +50,24 @@ def test_a_wrong_input_shows_its_message(page, artifacts):
     box = message.bounding_box()
     assert box and 0 <= box["y"] < 900 and box["x"] + box["width"] <= 1280  # on screen, not just in the DOM
     page.screenshot(path=str(artifacts / "handwriting-error.png"), full_page=True)
+
+
+def test_qmnist_styles_tab_draws_and_reads_back(page, artifacts):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="QMNIST styles").click()
+    page.locator("#st-draw").click()
+    expect(page.locator("#st-output img")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Classifier reads: colour")).to_be_visible()
+    page.screenshot(path=str(artifacts / "qmnist-styles.png"), full_page=True)
+
+
+def test_face_blending_tab_draws_a_blend(page, artifacts):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Face blending").click()
+    page.locator("#fb-draw").click()
+    image = page.locator("#fb-output img")
+    expect(image).to_be_visible(timeout=30_000)
+    assert image.evaluate("img => img.naturalWidth") == 256
+    page.screenshot(path=str(artifacts / "face-blending.png"), full_page=True)

@@ -1,0 +1,153 @@
+"""Benchmark: latency, throughput, concurrency, cold start, training speed and memory, on this machine.
+
+    python -m kepkreator.bench                 # writes bench/results.json and bench/results.md
+
+The app is started as a real server on a free loopback port; training speed
+comes from short real runs of each training script in a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from kepkreator.attributes import AttributeModel
+from kepkreator.cards import markdown_table
+from kepkreator.handwriting import Handwriter
+from kepkreator.loadtest import run_load
+
+ROOT = Path(__file__).resolve().parents[1]
+STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
+TRAINING = {
+    "cgan (MNIST)": ["train.cgan"],
+    "judge (MNIST)": ["train.judge"],
+    "gcn (QMNIST styles)": ["train.gcn", "--dataset", "qmnist"],
+    "gcn (Yale faces)": ["train.gcn", "--dataset", "yale", "--batch-size", "32"],
+}
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - start))
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def render_latency(runs: int) -> list[dict]:
+    writer = Handwriter.from_pretrained()
+    styles, faces = AttributeModel.from_pretrained("gcn-qmnist"), AttributeModel.from_pretrained("gcn-yale")
+    style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
+    face = faces.vector(identity={faces.schema["identity"][0]: 0.5, faces.schema["identity"][1]: 0.5},
+                        condition=faces.schema["condition"][0], transform="identity")
+    cases = {f"handwriting, {n}-character string": (lambda t=text: writer(t)) for n, text in STRINGS.items()}
+    cases["QMNIST styles, one digit"] = lambda: styles.generate(style)
+    cases["face blending, one face"] = lambda: faces.generate(face)
+    return [{"in-process render": name, **dict(zip(("p50 ms", "p95 ms"), (f"{v:.1f}" for v in timed(fn, runs))))}
+            for name, fn in cases.items()]
+
+
+def batch_throughput() -> list[dict]:
+    from kepkreator.hub import load_model
+    from kepkreator.models.cgan import Generator
+
+    generator = load_model(Generator, "cgan-mnist")
+    styles, faces = AttributeModel.from_pretrained("gcn-qmnist"), AttributeModel.from_pretrained("gcn-yale")
+    z, labels = torch.randn(256, generator.latent_dim), torch.arange(256) % 10
+    cases = {"cgan digits": lambda: generator(z, labels),
+             "gcn QMNIST styles": lambda: styles.generate(torch.rand(256, styles.generator.input_dim)),
+             "gcn faces 64x64": lambda: faces.generate(torch.rand(256, faces.generator.input_dim))}
+    rows = []
+    with torch.no_grad():
+        for name, fn in cases.items():
+            p50, _ = timed(fn, 5)
+            rows.append({"batch of 256": name, "images/s": f"{256 / (p50 / 1000):,.0f}"})
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_measures(clients: list[int], requests: int) -> tuple[list[dict], dict]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        from gradio_client import Client
+
+        cold = None
+        while cold is None and time.perf_counter() - started < 300:
+            try:
+                Client(url, verbose=False).predict("1", 0, 0.15, 0.5, "#000000", "#ffffff", False, 0, 1,
+                                                   api_name="/handwrite")
+                cold = time.perf_counter() - started
+            except Exception:  # not listening yet
+                time.sleep(0.2)
+        rows = []
+        for n in clients:
+            result = run_load(url, clients=n, requests=requests)
+            rows.append({"concurrent clients": n, "requests": result["requests"], "errors": result["errors"],
+                         "p50 ms": f"{result['p50_ms']:.0f}", "p95 ms": f"{result['p95_ms']:.0f}",
+                         "requests/s": f"{result['requests_per_second']:.1f}"})
+        peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
+        return rows, {"cold start, process start to first image (s)": f"{cold:.1f}", "app peak memory (MiB)": peak}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def training_throughput(steps: int) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, command in TRAINING.items():
+            out = Path(tmp) / name.split()[0]
+            subprocess.run([sys.executable, "-m", *command, "--steps", str(steps), "--checkpoint-every", str(steps),
+                            "--sample-every", str(steps), "--output-dir", str(out)], cwd=ROOT, check=True,
+                           capture_output=True)
+            record = json.loads((out / "training.json").read_text())
+            rows.append({"training": name, "steps": steps, "samples/s": record["samples_per_second"]})
+    return rows
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    parser.add_argument("--runs", type=int, default=50, help="repetitions per latency figure")
+    parser.add_argument("--requests", type=int, default=10, help="requests per client in the concurrency runs")
+    parser.add_argument("--train-steps", type=int, default=40)
+    args = parser.parse_args(argv)
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
+    sections["app"], extra = app_measures([1, 10, 50], args.requests)
+    sections["training"] = training_throughput(args.train_steps)
+    extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
+    markdown = f"Machine: {machine}.\n\n" + "\n\n".join(markdown_table(rows) for rows in sections.values()) + "\n"
+    (args.out / "results.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

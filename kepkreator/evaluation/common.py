@@ -1,0 +1,49 @@
+"""Pieces both cooperative-net evaluations use."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from kepkreator.models.gcn import AttributeClassifier
+
+
+def training_holdout(folder: Path) -> float:
+    """The --holdout the model was trained with, so the evaluation holds out the same combinations."""
+    record = folder / "training.json"
+    return json.loads(record.read_text())["run_config"]["holdout"] if record.exists() else 0.1
+
+
+def psnr(mse: torch.Tensor) -> torch.Tensor:
+    return 10 * torch.log10(1 / mse.clamp(min=1e-10))
+
+
+def per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a - b).square().flatten(1).mean(dim=1)
+
+
+@torch.no_grad()
+def attribute_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
+                       truth: torch.Tensor, targets: dict[str, float], top5: tuple[str, ...] = ()
+                       ) -> tuple[list[dict], list[tuple[str, bool, str]]]:
+    """Per attribute, the judge's top-1 accuracy on generated and on real images of the same combinations;
+    and for each target, whether the generated images reach it."""
+    readings = {"generated": judge(generated), "real": judge(real)}
+    rows, checks = [], []
+    for i, name in enumerate(judge.schema):
+        row = {"attribute": name}
+        for source, logits in readings.items():
+            top1 = (logits[name].argmax(dim=1) == truth[:, i]).double().mean().item()
+            row[f"{source} top-1"] = f"{100 * top1:.2f}%"
+            if name in top5:
+                hit = (logits[name].topk(5, dim=1).indices == truth[:, i, None]).any(dim=1).double().mean().item()
+                row[f"{source} top-1"] += f" (top-5 {100 * hit:.2f}%)"
+            if source == "generated" and name in targets:
+                checks.append((f"{name} >= {100 * targets[name]:.0f}%", top1 >= targets[name], f"{100 * top1:.2f}%"))
+        rows.append(row)
+    return rows, checks
+
+
+def checklist(checks: list[tuple[str, bool, str]]) -> str:
+    return "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
