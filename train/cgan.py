@@ -76,14 +76,23 @@ class CGANTask:
                 ema_b.copy_(b)
         return {"d": d_loss.item(), "g": g_loss.item()}
 
+    def saved_generator(self):
+        return self.ema if self.args.save_generator == "ema" else self.generator
+
     def sample_images(self):
+        model = self.saved_generator()
+        was_training = model.training
+        model.eval()
         with torch.no_grad():
-            return self.ema(self.sample_z, self.sample_labels).add(1).div(2).clamp(0, 1)
+            images = model(self.sample_z, self.sample_labels).add(1).div(2).clamp(0, 1)
+        model.train(was_training)
+        return images
 
     def save_model(self, output_dir: Path):
-        self.ema.save_pretrained(output_dir)
-        write_card(self.ema, output_dir)
-        return self.ema
+        model = self.saved_generator()
+        model.eval().save_pretrained(output_dir)
+        write_card(model, output_dir)
+        return model
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,6 +108,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr-d", type=float, default=2e-4)
     parser.add_argument("--beta1", type=float, default=0.5)
     parser.add_argument("--ema-decay", type=float, default=0.999)
+    parser.add_argument("--save-generator", choices=["raw", "ema"], default="raw",
+                        help="which generator the final model is: the trained one or its moving average")
     parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
     add_loop_arguments(parser, steps=6000, batch_size=64)
@@ -137,7 +148,7 @@ def main(argv=None) -> None:
         "command": command.strip(),
         "hyperparameters": {k: getattr(args, k) for k in
                             ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
-                             "beta1", "ema_decay", "shift", "mode_seeking")},
+                             "beta1", "ema_decay", "save_generator", "shift", "mode_seeking")},
     })
 
 

@@ -30,7 +30,7 @@ from train.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, 
 
 # Settings that may change between a run and its resumption without changing its result.
 RESUMABLE_CHANGES = {"steps", "resume", "checkpoint_every", "sample_every", "push_to_hub", "output_dir", "data_dir",
-                     "download", "token"}
+                     "download", "token", "save_generator"}
 
 
 class Task(Protocol):
