@@ -9,6 +9,7 @@ weights, the condition and the transform of each image.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import os
@@ -94,7 +95,8 @@ def export_zip(faces: list[Synthetic], path: Path) -> Path:
             archive.writestr("labels.csv", labels.getvalue())
         os.replace(partial, path)
     except OSError as err:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise InputError(f"cannot write {path}: {err.strerror or err}") from err
     return path
 

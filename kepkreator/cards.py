@@ -68,6 +68,12 @@ USAGE = {
 }
 
 
+CAPTIONS = {
+    "cgan": "Ten samples per class, one class per row, each from its own latent drawn from N(0, I).",
+    "gcn": "Training combinations spread over the whole data set, in data order.",
+}
+
+
 def markdown_table(rows: list[dict]) -> str:
     if not rows:
         return ""
@@ -100,7 +106,7 @@ def render_body(folder: Path) -> tuple[str, str]:
         parts.append("## Evaluation\n\n" + f"```\n{metrics.get('command', '')}\n```\n\n"
                      + metrics.get("notes", "") + "\n\n" + markdown_table(metrics.get("rows", [])))
     if (folder / "samples" / "final.png").exists():
-        parts.append("## Samples\n\n![samples](samples/final.png)\n\n" + card.get("samples_caption", ""))
+        parts.append("## Samples\n\n![samples](samples/final.png)\n\n" + CAPTIONS.get(kind, ""))
     return card.get("title", "KepKreator model"), "\n\n".join(p for p in parts if p)
 
 
@@ -110,3 +116,47 @@ def write_card(model: nn.Module, folder: Path) -> Path:
     path = folder / "README.md"
     model.generate_model_card(title=title, body=body).save(path)
     return path
+
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+README_SECTIONS = [  # (heading, file under the project root)
+    ("Handwriting cGAN", "weights/cgan-mnist/metrics.json"),
+    ("Digit judge", "weights/judge-mnist/metrics.json"),
+    ("QMNIST styles GCN", "weights/gcn-qmnist/metrics.json"),
+    ("Face blending GCN", "weights/gcn-yale/metrics.json"),
+    ("Augmentation study (faces)", "results/augmentation-yale.md"),
+    ("Benchmark", "bench/results.md"),
+]
+
+
+def results_markdown(root: Path) -> str:
+    """Every recorded evaluation, study and benchmark, as the README shows them."""
+    parts = []
+    for heading, name in README_SECTIONS:
+        path = root / name
+        if not path.exists():
+            continue
+        if path.suffix == ".json":
+            metrics = json.loads(path.read_text())
+            body = (f"```\n{metrics['command']}\n```\n\n" + markdown_table(metrics["rows"]) + "\n\n" + metrics["notes"])
+            training = path.parent / "training.json"
+            if training.exists():
+                record = json.loads(training.read_text())
+                body += (f"\n\nTrained by `{record['card']['command']}`: {record['steps']} steps in "
+                         f"{record['training_seconds'] / 60:.1f} minutes ({record['machine']}); "
+                         f"model card: [`{path.parent.relative_to(root)}/README.md`]({path.parent.relative_to(root)}/README.md).")
+        else:
+            body = path.read_text().strip()
+        parts.append(f"### {heading}\n\n{body}")
+    return "\n\n".join(parts)
+
+
+def update_readme(readme: Path) -> None:
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n\n" + results_markdown(readme.parent) + "\n\n" + text[end:])
+
+
+if __name__ == "__main__":
+    # python -m kepkreator.cards: refresh the README's results from the files the commands wrote.
+    update_readme(Path(__file__).resolve().parents[1] / "README.md")

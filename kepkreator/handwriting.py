@@ -185,7 +185,7 @@ def compose(glyphs: torch.Tensor, lines: list[list[int | None]], layout: Layout,
     return canvas
 
 
-def colourise(ink: np.ndarray, layout: Layout) -> Image.Image:
+def ink_on_paper(ink: np.ndarray, layout: Layout) -> Image.Image:
     """Ink map (H x W x 1 intensities, or H x W x 3 coloured glyphs) onto paper, or onto transparency."""
     if ink.shape[2] == 1:
         alpha = ink[:, :, 0]
@@ -212,7 +212,7 @@ def write(text: str, source: GlyphSource, style: Style = Style(), layout: Layout
                          "lower the scale or write less.")
     labels = torch.tensor([c for line in lines for c in line if c is not None], dtype=torch.long)
     glyphs = source.draw(labels, style)
-    return colourise(compose(glyphs, lines, layout, style.seed), layout)
+    return ink_on_paper(compose(glyphs, lines, layout, style.seed), layout)
 
 
 class Handwriter:

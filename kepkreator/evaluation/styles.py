@@ -85,7 +85,7 @@ def evaluate_gcn(args) -> dict:
              f"the same-writer baseline covers {int(found.sum())} of them (writers with a second image of the digit).\n\n"
              "Attributes of the held-out combinations, read by the independent classifier "
              f"`{args.judge}` (trained on real training images only):\n\n"
-             + table(accuracy_rows) + "\n\n"
+             + markdown_table(accuracy_rows) + "\n\n"
              + checklist(checks)
              + f"\n\nBlends: at 0.5 writer A + 0.5 writer B, both writers are in the classifier's writer top-5 "
              f"for {100 * blend_share:.1f}% of {blends} blends (random pairs, digits, colours and transforms, seed {args.seed}).")

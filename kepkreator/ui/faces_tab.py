@@ -78,9 +78,9 @@ def build(model: AttributeModel) -> None:
             labels = [gr.Label(label=f"Classifier reads: {name}", num_top_classes=3) for name in schema]
     inputs = [identity_a, identity_b, blend, condition, transform]
     draw = user_errors(face)
+    draw_button.click(draw, inputs, [image, *labels], api_name="face")  # first, to keep the plain name
     for control in inputs:
         control.change(draw, inputs, [image, *labels], api_visibility="private", trigger_mode="always_last")
-    draw_button.click(draw, inputs, [image, *labels], api_name="face")
 
     with gr.Accordion("A to B across the conditions", open=False):
         with gr.Row():

@@ -81,19 +81,20 @@ def build(model: AttributeModel) -> None:
                       for name in schema]
     inputs = [digit, writer_a, writer_b, blend, red, green, blue, transform]
     draw = user_errors(style_digit)
+    # The named endpoint first: Gradio names later events after the same function with a suffix.
+    gr.Button("Draw", variant="primary", elem_id="st-draw").click(draw, inputs, [image, *labels], api_name="style_digit")
     for control in inputs:
         control.change(draw, inputs, [image, *labels], api_visibility="private", trigger_mode="always_last")
     picker.input(user_errors(picked), picker, [red, green, blue], api_visibility="private")
-    gr.Button("Draw", variant="primary", elem_id="st-draw").click(draw, inputs, [image, *labels], api_name="style_digit")
 
     with gr.Accordion("Write a number in this hand", open=True):
         with gr.Row():
-            number = gr.Textbox(label="Number", value="1905", scale=3, elem_id="st-number")
+            number_text = gr.Textbox(label="Number", value="1905", scale=3, elem_id="st-number")
             write_button = gr.Button("Write", scale=1)
         number_image = gr.Image(label="In this hand", type="pil", format="png")
-        number_inputs = [number, writer_a, writer_b, blend, red, green, blue, transform]
+        number_inputs = [number_text, writer_a, writer_b, blend, red, green, blue, transform]
         write_button.click(user_errors(style_number), number_inputs, number_image, api_name="style_number")
-        number.submit(user_errors(style_number), number_inputs, number_image, api_visibility="private")
+        number_text.submit(user_errors(style_number), number_inputs, number_image, api_visibility="private")
 
     with gr.Accordion("Grids", open=False):
         with gr.Row():
