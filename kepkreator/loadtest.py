@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gradio_client import Client
 
-# One request per tab, with the app's own defaults; writer and identity values are read from the app's API.
+# One request per tab; `n` varies the request as different visitors would (a digit, a seed, a blend).
 REQUESTS = {
-    "/handwrite": lambda api: ["2026", 7, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3],
-    "/style_digit": lambda api: ["7", api["writer"], api["writer"], 0.0, 1.0, 0.0, 0.0, "identity"],
-    "/face": lambda api: [api["identity"], api["identity"], 0.5, api["condition"], "identity"],
+    "/handwrite": lambda api, n: [str(2000 + n), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3],
+    "/style_digit": lambda api, n: [str(n % 10), api["writer"], api["writer"], 0.0, 1.0, 0.0, 0.0, "identity"],
+    "/face": lambda api, n: [api["identity"], api["identity"], (n % 21) / 20, api["condition"], "identity"],
 }
 
 
@@ -29,7 +29,7 @@ def defaults(client: Client) -> dict:
     return {"writer": pick("/style_digit", 1), "identity": pick("/face", 0), "condition": pick("/face", 3)}
 
 
-def run_load(url: str, clients: int, requests: int, timeout: float = 600) -> dict:
+def run_load(url: str, clients: int, requests: int, timeout: float = 600, request_timeout: float = 120) -> dict:
     api = defaults(Client(url, verbose=False))
     endpoints = list(REQUESTS)
     deadline = time.monotonic() + timeout
@@ -44,7 +44,8 @@ def run_load(url: str, clients: int, requests: int, timeout: float = 600) -> dic
             endpoint = endpoints[(index + r) % len(endpoints)]
             start = time.perf_counter()
             try:
-                client.predict(*REQUESTS[endpoint](api), api_name=endpoint)
+                request = REQUESTS[endpoint](api, index * requests + r)
+                client.submit(*request, api_name=endpoint).result(timeout=request_timeout)
                 latencies.append(time.perf_counter() - start)
             except Exception as err:  # counted and reported: a load test must finish to say what failed
                 errors.append(f"{endpoint}: {type(err).__name__}: {err}")

@@ -74,13 +74,16 @@ def free_port() -> int:
 
 def start_app(*extra: str, timeout: float = 120) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The log goes to a file: an unread pipe fills up and blocks the server mid-request.
+    log = open(ARTIFACTS / f"app-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *extra], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"app exited with {proc.returncode}:\n{proc.stdout.read()}")
+            raise RuntimeError(f"app exited with {proc.returncode}:\n{(ARTIFACTS / f'app-{port}.log').read_text()}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return proc, url
