@@ -1,12 +1,19 @@
 """What every tab shares: turning user mistakes into messages, and reading colours from pickers."""
 from __future__ import annotations
 
+import atexit
 import functools
 import html
 import logging
+import os
 import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
 from kepkreator.validation import InputError
 
@@ -42,3 +49,31 @@ def user_errors(fn):
             log.exception("request failed")
             raise gr.Error("Something went wrong drawing this; the error was logged.", print_exception=False) from None
     return wrapped
+
+
+class PngFiles:
+    """Images handed to Gradio as PNG files under unique names.
+
+    Gradio copies a returned file into its cache atomically, but re-encodes a returned PIL image onto one
+    path per content, rewriting it in place: two identical requests at once can then truncate each other's
+    download. The newest `keep` files stay; older ones are removed.
+    """
+
+    def __init__(self, keep: int = 512):
+        self.folder = Path(tempfile.mkdtemp(prefix="kepkreator-images-"))
+        self.keep = keep
+        self.lock = threading.Lock()
+        atexit.register(shutil.rmtree, self.folder, True)
+
+    def __call__(self, image: Image.Image) -> str:
+        fd, path = tempfile.mkstemp(prefix="kepkreator-", suffix=".png", dir=self.folder)
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format="PNG")
+        with self.lock:
+            files = sorted(self.folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+            for old in files[:-self.keep]:
+                old.unlink(missing_ok=True)
+        return path
+
+
+png_file = PngFiles()

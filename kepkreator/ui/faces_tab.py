@@ -12,7 +12,7 @@ from torchvision.utils import make_grid
 from kepkreator.attributes import AttributeModel, readings_as_labels
 from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import user_errors
+from kepkreator.ui.common import png_file, user_errors
 from kepkreator.validation import choice, number, whole_number
 
 MAX_STEPS = 12
@@ -38,7 +38,7 @@ def build(model: AttributeModel) -> None:
                               condition=choice("condition", condition, conditions),
                               transform=choice("transform", transform, schema["transform"]))
         image = model.generate(vector)[0]
-        return [to_pil(image, scale=4), *readings_as_labels(model, image)]
+        return [png_file(to_pil(image, scale=4)), *readings_as_labels(model, image)]
 
     def strip(identity_a, identity_b, transform, steps):
         """Rows: every condition; columns: identity A to identity B in `steps` images."""
@@ -46,7 +46,7 @@ def build(model: AttributeModel) -> None:
         transform = choice("transform", transform, schema["transform"])
         vectors = torch.cat([model.vector(identity=blended(identity_a, identity_b, i / (steps - 1)), condition=c,
                                           transform=transform) for c in conditions for i in range(steps)])
-        return to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=2)
+        return png_file(to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=2))
 
     def export(count, blend, seed):
         """A zip of synthesized faces (blends of two random identities) with labels.csv."""
@@ -73,7 +73,7 @@ def build(model: AttributeModel) -> None:
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
             draw_button = gr.Button("Draw", variant="primary", elem_id="fb-draw")
         with gr.Column(scale=1):
-            image = gr.Image(label="Generated face", type="pil", format="png", elem_id="fb-output")
+            image = gr.Image(label="Generated face", type="filepath", format="png", elem_id="fb-output")
         with gr.Column(scale=1):
             labels = [gr.Label(label=f"Classifier reads: {name}", num_top_classes=3) for name in schema]
     inputs = [identity_a, identity_b, blend, condition, transform]
@@ -86,7 +86,7 @@ def build(model: AttributeModel) -> None:
         with gr.Row():
             steps = gr.Slider(2, MAX_STEPS, value=6, step=1, label="Steps")
             strip_button = gr.Button("Draw the strip")
-        strip_image = gr.Image(label="A to B (columns) x conditions (rows)", type="pil", format="png")
+        strip_image = gr.Image(label="A to B (columns) x conditions (rows)", type="filepath", format="png")
         strip_button.click(user_errors(strip), [identity_a, identity_b, transform, steps], strip_image,
                            api_name="face_strip")
 

@@ -6,18 +6,18 @@ import random
 import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, Handwriter, describe
-from kepkreator.ui.common import parse_colour, user_errors
+from kepkreator.ui.common import parse_colour, png_file, user_errors
 from kepkreator.validation import whole_number
 
 
 def build(handwriter: Handwriter) -> None:
     def handwrite(text, seed, variation, neatness, ink, paper, transparent, stroke, scale):
         """Write `text` in one consistent hand; returns the image as PNG."""
-        return handwriter(
+        return png_file(handwriter(
             text, seed=whole_number("seed", seed, 0, 2**63 - 1), variation=variation, neatness=neatness,
             ink=parse_colour("ink", ink), paper=None if transparent else parse_colour("paper", paper),
             stroke=stroke, scale=scale,
-        )
+        ))
 
     gr.Markdown(f"Type a number and see it handwritten: {describe(handwriter.classes)}, spaces and new lines, "
                 f"up to {MAX_CHARACTERS} characters. One style is shared by the whole text; "
@@ -40,7 +40,7 @@ def build(handwriter: Handwriter) -> None:
                 scale = gr.Slider(1, MAX_SCALE, value=3, step=1, label="Output scale", info="pixels per glyph pixel")
             button = gr.Button("Generate", variant="primary", elem_id="hw-generate")
         with gr.Column(scale=2):
-            output = gr.Image(label="Handwriting", type="pil", format="png", image_mode=None,
+            output = gr.Image(label="Handwriting", type="filepath", format="png", image_mode=None,
                               buttons=["download", "fullscreen"], elem_id="hw-output")
     inputs = [text, seed, variation, neatness, ink, paper, transparent, stroke, scale]
     handler = user_errors(handwrite)

@@ -8,7 +8,7 @@ from torchvision.utils import make_grid
 from kepkreator.attributes import AttributeGlyphs, AttributeModel, readings_as_labels
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import parse_colour, user_errors
+from kepkreator.ui.common import parse_colour, png_file, user_errors
 from kepkreator.validation import InputError, choice, number, whole_number
 
 MAX_SWEEP = 16
@@ -32,27 +32,27 @@ def build(model: AttributeModel) -> None:
     def style_digit(digit, writer_a, writer_b, blend, red, green, blue, transform):
         """One digit in the chosen hand, colour and transform, and what the cooperating classifier reads in it."""
         image = model.generate(model.vector(**choices(digit, writer_a, writer_b, blend, red, green, blue, transform)))[0]
-        return [to_pil(image, scale=8), *readings_as_labels(model, image)]
+        return [png_file(to_pil(image, scale=8)), *readings_as_labels(model, image)]
 
     def style_number(text, writer_a, writer_b, blend, red, green, blue, transform):
         """A number written digit by digit in the chosen hand, colour and transform."""
         chosen = choices("0", writer_a, writer_b, blend, red, green, blue, transform)
         chosen.pop("digit")
-        return write(text, AttributeGlyphs(model, "digit", **chosen), Style(seed=0), Layout(scale=3, ink=(0, 0, 0)))
+        return png_file(write(text, AttributeGlyphs(model, "digit", **chosen), Style(seed=0), Layout(scale=3, ink=(0, 0, 0))))
 
     def style_grid(writer_a, writer_b, blend, red, green, blue):
         """Every digit (rows) in every transform (columns) for the chosen hand and colour."""
         base = choices("0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
         vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
                              for d in schema["digit"] for t in schema["transform"]])
-        return to_pil(make_grid(model.generate(vectors), nrow=len(schema["transform"]), pad_value=1.0), scale=3)
+        return png_file(to_pil(make_grid(model.generate(vectors), nrow=len(schema["transform"]), pad_value=1.0), scale=3))
 
     def style_sweep(digit, writer_a, writer_b, red, green, blue, transform, steps):
         """The digit morphing from writer A to writer B in `steps` images."""
         steps = whole_number("steps", steps, 2, MAX_SWEEP)
         vectors = torch.cat([model.vector(**choices(digit, writer_a, writer_b, i / (steps - 1), red, green, blue,
                                                     transform)) for i in range(steps)])
-        return to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=4)
+        return png_file(to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=4))
 
     def picked(colour):
         r, g, b = parse_colour("picked", colour)
@@ -75,7 +75,7 @@ def build(model: AttributeModel) -> None:
             picker = gr.ColorPicker(value="#ff0000", label="Or pick a colour")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
         with gr.Column(scale=1):
-            image = gr.Image(label="Generated", type="pil", format="png", elem_id="st-output")
+            image = gr.Image(label="Generated", type="filepath", format="png", elem_id="st-output")
         with gr.Column(scale=1):
             labels = [gr.Label(label=f"Classifier reads: {name}", num_top_classes=5 if name == "writer" else 3)
                       for name in schema]
@@ -91,7 +91,7 @@ def build(model: AttributeModel) -> None:
         with gr.Row():
             number_text = gr.Textbox(label="Number", value="1905", scale=3, elem_id="st-number")
             write_button = gr.Button("Write", scale=1)
-        number_image = gr.Image(label="In this hand", type="pil", format="png")
+        number_image = gr.Image(label="In this hand", type="filepath", format="png")
         number_inputs = [number_text, writer_a, writer_b, blend, red, green, blue, transform]
         write_button.click(user_errors(style_number), number_inputs, number_image, api_name="style_number")
         number_text.submit(user_errors(style_number), number_inputs, number_image, api_visibility="private")
@@ -101,7 +101,7 @@ def build(model: AttributeModel) -> None:
             grid_button = gr.Button("All digits x all transforms")
             steps = gr.Slider(2, MAX_SWEEP, value=8, step=1, label="Sweep steps")
             sweep_button = gr.Button("Sweep writer A -> B")
-        grid_image = gr.Image(label="Grid", type="pil", format="png")
+        grid_image = gr.Image(label="Grid", type="filepath", format="png")
         grid_button.click(user_errors(style_grid), [writer_a, writer_b, blend, red, green, blue], grid_image,
                           api_name="style_grid")
         sweep_button.click(user_errors(style_sweep), [digit, writer_a, writer_b, red, green, blue, transform, steps],
