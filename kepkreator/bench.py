@@ -33,7 +33,8 @@ TRAINING = {
     "cgan (MNIST)": ["train.cgan"],
     "judge (MNIST)": ["train.judge"],
     "gcn (QMNIST styles)": ["train.gcn", "--dataset", "qmnist"],
-    "gcn (Yale faces)": ["train.gcn", "--dataset", "yale", "--batch-size", "32"],
+    "gcn (Yale faces)": ["train.gcn", "--dataset", "yale", "--batch-size", "32", "--width", "48",
+                         "--classifier-width", "16", "--coop-weight", "0.01"],
 }
 
 
@@ -118,8 +119,8 @@ def app_measures(clients: list[int], requests: int) -> tuple[list[dict], dict]:
 def training_throughput(steps: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, command in TRAINING.items():
-            out = Path(tmp) / name.split()[0]
+        for i, (name, command) in enumerate(TRAINING.items()):
+            out = Path(tmp) / f"run-{i}"
             subprocess.run([sys.executable, "-m", *command, "--steps", str(steps), "--checkpoint-every", str(steps),
                             "--sample-every", str(steps), "--output-dir", str(out)], cwd=ROOT, check=True,
                            capture_output=True)
