@@ -1,0 +1,26 @@
+"""The 8 dihedral transforms of a square image and colourising grey images into one RGB channel."""
+from __future__ import annotations
+
+import torch
+
+# Rotation by k quarter turns (counter-clockwise), then an optional left-right mirror.
+TRANSFORMS = ("identity", "rotate 90", "rotate 180", "rotate 270",
+              "mirror", "rotate 90 + mirror", "rotate 180 + mirror", "rotate 270 + mirror")
+COLOURS = ("red", "green", "blue")
+
+
+def dihedral(images: torch.Tensor, index: int) -> torch.Tensor:
+    """Apply transform `index` (see TRANSFORMS) to the last two dimensions."""
+    if not 0 <= index < len(TRANSFORMS):
+        raise ValueError(f"transform index must be 0..{len(TRANSFORMS) - 1}, got {index}")
+    out = torch.rot90(images, index % 4, dims=(-2, -1))
+    return out.flip(-1) if index >= 4 else out
+
+
+def colourise(grey: torch.Tensor, colour_weights: torch.Tensor) -> torch.Tensor:
+    """Grey N x H x W (or H x W) ink in [0, 1] -> N x 3 x H x W, the ink spread over channels by weight."""
+    weights = colour_weights.to(grey.dtype)
+    if weights.ndim == 1:
+        weights = weights.expand(grey.shape[0] if grey.ndim == 3 else 1, 3)
+    grey = grey if grey.ndim == 3 else grey.unsqueeze(0)
+    return grey.unsqueeze(1) * weights[:, :, None, None]
