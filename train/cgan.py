@@ -4,9 +4,11 @@
     python -m train.cgan --dataset emnist-letters --data-dir PATH
     torchrun --nproc_per_node 2 -m train.cgan ...          # the same run as two processes
 
-Hinge loss, a spectrally normalised projection discriminator, translation
-augmentation of everything the discriminator sees (DiffAugment), and an
-exponential moving average of the generator, which is the model saved.
+Hinge loss, a spectrally normalised projection discriminator with a minibatch
+standard-deviation channel, translation augmentation of everything the
+discriminator sees (DiffAugment), a mode-seeking term against within-class
+collapse, and an exponential moving average of the generator kept beside it
+(`--save-generator` picks which one is saved).
 """
 from __future__ import annotations
 

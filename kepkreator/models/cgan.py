@@ -2,8 +2,9 @@
 
 Generator: latent + class embedding -> 7x7 -> 14x14 -> 28x28, class-conditional
 batch norm at every scale so the label reaches every layer.
-Discriminator: spectrally normalised convolutions (Miyato et al. 2018) with a
-projection head (Miyato & Koyama 2018), trained with the hinge loss.
+Discriminator: spectrally normalised convolutions (Miyato et al. 2018), a
+minibatch standard-deviation channel (Karras et al. 2018) and a projection
+head (Miyato & Koyama 2018), trained with the hinge loss.
 """
 from __future__ import annotations
 
