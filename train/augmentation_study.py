@@ -25,7 +25,6 @@ from kepkreator.cards import markdown_table
 from kepkreator.data.faces import read_yale
 from kepkreator.models.gcn import AttributeClassifier
 from train.augment import translate
-from train.gcn import held_out_identities
 
 
 def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditions: list[str], seed: int,

@@ -23,6 +23,17 @@ def per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).square().flatten(1).mean(dim=1)
 
 
+def mean_of_matching(train, held, columns: list[int]) -> torch.Tensor:
+    """For each held-out image, the mean training image sharing its attribute values in `columns`: a baseline
+    that needs no learning."""
+    out = torch.empty(held.images.shape)
+    train_keys, held_keys = train.attributes[:, columns], held.attributes[:, columns]
+    for key in held_keys.unique(dim=0):
+        match = (train_keys == key).all(dim=1)
+        out[(held_keys == key).all(dim=1)] = (train.images[match].float() / 255).mean(dim=0)
+    return out
+
+
 @torch.no_grad()
 def attribute_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
                        truth: torch.Tensor, targets: dict[str, float], top5: tuple[str, ...] = ()

@@ -14,22 +14,12 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.faces import face_styles, read_yale
-from kepkreator.data.styles import AttributeSet
-from kepkreator.evaluation.common import attribute_accuracy, checklist, per_image_mse, psnr, training_holdout
+from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
+                                          training_holdout)
 from kepkreator.hub import load_model, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"identity": 0.90, "condition": 0.80}
-
-
-def group_mean_baseline(train: AttributeSet, held: AttributeSet, column: int) -> torch.Tensor:
-    """For each held-out face, the mean training face sharing its value in `column` and its transform."""
-    key = lambda a: a[:, column] * 100 + a[:, 2]
-    train_key, held_key = key(train.attributes), key(held.attributes)
-    out = torch.empty(held.images.shape)
-    for k in held_key.unique():
-        out[held_key == k] = (train.images[train_key == k].float() / 255).mean(dim=0)
-    return out
 
 
 @torch.no_grad()
@@ -56,8 +46,8 @@ def evaluate_faces(args) -> dict:
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())
     rows = []
-    for name, images in (("GCN", generated), ("identity-mean baseline", group_mean_baseline(train, held, 0)),
-                         ("condition-mean baseline", group_mean_baseline(train, held, 1))):
+    for name, images in (("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),
+                         ("condition-mean baseline", mean_of_matching(train, held, [1, 2]))):
         mse = per_image_mse(images, real)
         rows.append({"held-out faces": name, "MSE": f"{mse.mean():.4f}", "PSNR": f"{psnr(mse).mean():.2f} dB"})
     accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS)

@@ -17,22 +17,12 @@ from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
-from kepkreator.evaluation.common import attribute_accuracy, checklist, per_image_mse, psnr, training_holdout
+from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
+                                          training_holdout)
 from kepkreator.hub import load_model, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"digit": 0.97, "colour": 0.99, "transform": 0.97}
-
-
-def digit_mean_baseline(data: AttributeSet, held: AttributeSet) -> torch.Tensor:
-    """The mean training image with the same digit, colour and transform, over all writers."""
-    train = data.train
-    key = lambda a: a[:, 0] * 1000 + a[:, 2] * 10 + a[:, 3]  # digit, colour, transform
-    train_key, held_key = key(train.attributes), key(held.attributes)
-    out = torch.empty(held.images.shape)
-    for k in held_key.unique():
-        out[held_key == k] = (train.images[train_key == k].float() / 255).mean(dim=0)
-    return out
 
 
 def same_writer_baseline(data: AttributeSet, held: AttributeSet, data_dir) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,7 +56,7 @@ def evaluate_gcn(args) -> dict:
 
     rows = []
     gen_mse = per_image_mse(generated, real)
-    mean_mse = per_image_mse(digit_mean_baseline(data, held), real)
+    mean_mse = per_image_mse(mean_of_matching(data.train, held, [0, 2, 3]), real)  # same digit, colour, transform
     hand, found = same_writer_baseline(data, held, args.data_dir)
     hand_mse = per_image_mse(hand[found], real[found])
     for split in (1, 2):
