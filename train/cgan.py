@@ -140,7 +140,8 @@ def main(argv=None) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = CGANTask(args, data.classes, accelerator)
-    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)})
+    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)},
+              resumable=("save_generator",))
     command = "python -m train.cgan " + " ".join(a for a in (argv if argv is not None else __import__("sys").argv[1:]))
     run(task, (data.images, data.labels), {
         "title": f"Conditional GAN: {args.dataset}",

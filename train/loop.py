@@ -30,7 +30,7 @@ from train.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, 
 
 # Settings that may change between a run and its resumption without changing its result.
 RESUMABLE_CHANGES = {"steps", "resume", "checkpoint_every", "sample_every", "push_to_hub", "output_dir", "data_dir",
-                     "download", "token", "save_generator"}
+                     "download", "token"}
 
 
 class Task(Protocol):
@@ -84,12 +84,14 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int, rank: int, worl
 class Run:
     """Runs `task` over `tensors` (same-length tensors, batched together) as the arguments say."""
 
-    def __init__(self, args: argparse.Namespace, accelerator: Accelerator, run_config: dict):
+    def __init__(self, args: argparse.Namespace, accelerator: Accelerator, run_config: dict,
+                 resumable: tuple[str, ...] = ()):
+        """`resumable`: the task's own settings that only choose what is saved, free to change on --resume."""
         self.args = args
         self.accelerator = accelerator
         self.output_dir: Path = args.output_dir
         self.checkpoint_path = self.output_dir / CHECKPOINT_NAME
-        self.run_config = {k: v for k, v in run_config.items() if k not in RESUMABLE_CHANGES}
+        self.run_config = {k: v for k, v in run_config.items() if k not in RESUMABLE_CHANGES | set(resumable)}
         if args.push_to_hub and args.push_to_hub.count("/") != 1:
             fail(f"--push-to-hub takes OWNER/NAME, got {args.push_to_hub!r}")
         self._prepare_output_dir()
