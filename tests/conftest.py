@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 # Before anything imports huggingface_hub, which reads these once: tests never reach the network.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -101,3 +102,32 @@ def app_url():
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+# Training as a user runs it: a command, on a few hundred real digits with tiny networks.
+TINY = ["--limit", "256", "--batch-size", "32", "--g-width", "16", "--d-width", "16", "--latent-dim", "16"]
+
+
+def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return result
+
+
+def tensors(folder: Path, name: str = "model.safetensors") -> dict:
+    return load_file(str(folder / name))
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    different = [k for k in a if not (a[k] == b[k]).all()]
+    assert not different, f"tensors differ: {different[:5]}"
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--sample-every", "3", "--output-dir", str(out))
+    return out

@@ -8,7 +8,7 @@ import time
 
 from train.checkpoint import read_run_config
 from tests.conftest import ROOT
-from tests.test_training import TINY, assert_same, run, tensors
+from tests.conftest import TINY, assert_same, run, tensors
 
 STEPS, EVERY = "24", "4"
 

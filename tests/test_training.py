@@ -1,41 +1,11 @@
 """Real training steps on a few hundred real digits, run as a user runs them: as commands."""
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from safetensors.torch import load_file
 
-from tests.conftest import ROOT
-
-TINY = ["--limit", "256", "--batch-size", "32", "--g-width", "16", "--d-width", "16", "--latent-dim", "16"]
-
-
-def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return result
-
-
-def tensors(folder: Path, name: str = "model.safetensors") -> dict:
-    return load_file(str(folder / name))
-
-
-def assert_same(a: dict, b: dict) -> None:
-    assert a.keys() == b.keys()
-    different = [k for k in a if not (a[k] == b[k]).all()]
-    assert not different, f"tensors differ: {different[:5]}"
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    out = tmp_path_factory.mktemp("whole")
-    run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--sample-every", "3", "--output-dir", str(out))
-    return out
+from tests.conftest import ROOT, TINY, assert_same, run, tensors
 
 
 def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):

@@ -44,10 +44,16 @@ def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimi
     try:
         save_file(tensors, str(partial), metadata=metadata)
         os.replace(partial, path)
-    except OSError as err:
+    except (OSError, SafetensorError) as err:  # safetensors reports a full disk as its own error
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        raise CheckpointError(f"could not write checkpoint {path}: {err.strerror or err}") from err
+        raise CheckpointError(f"could not write checkpoint {path}: {write_failure(err)}") from err
+
+
+def write_failure(err: Exception) -> str:
+    """What went wrong writing a file, in words: 'No space left on device', 'Permission denied', ..."""
+    text = getattr(err, "strerror", None) or str(err)
+    return text.removeprefix("Error while serializing: I/O error: ")
 
 
 def read_run_config(path: Path) -> tuple[int, dict, float]:

@@ -12,6 +12,7 @@ steps an uninterrupted run would have taken.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -21,12 +22,14 @@ from typing import Protocol
 
 import torch
 from accelerate import Accelerator
+from safetensors import SafetensorError
 from torch import nn
 from tqdm.auto import tqdm
 from torchvision.utils import save_image
 
 from kepkreator.data.digits import default_data_dir
-from train.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint, read_run_config, save_checkpoint
+from train.checkpoint import (CHECKPOINT_NAME, CheckpointError, load_checkpoint, read_run_config, save_checkpoint,
+                              write_failure)
 
 # Settings that may change between a run and its resumption without changing its result.
 RESUMABLE_CHANGES = {"steps", "resume", "checkpoint_every", "sample_every", "push_to_hub", "output_dir", "data_dir",
@@ -129,15 +132,31 @@ class Run:
             try:
                 save_checkpoint(self.checkpoint_path, step, task.state_modules(), task.optimizers(), self.run_config, elapsed)
             except CheckpointError as err:
-                fail(str(err))
+                fail(f"{err}. {self.what_is_safe()}")
         self.accelerator.wait_for_everyone()
+
+    def what_is_safe(self) -> str:
+        if not self.checkpoint_path.exists():
+            return "No checkpoint was saved yet."
+        step, _, _ = read_run_config(self.checkpoint_path)
+        return (f"The checkpoint at step {step} is intact: make room and run the same command with --resume "
+                "to continue from it.")
+
+    @contextlib.contextmanager
+    def writing(self, what: str):
+        """Turns a failed write (full disk, lost permission) into one clear message and exit code 2."""
+        try:
+            yield
+        except (OSError, SafetensorError) as err:
+            fail(f"could not write {what} in {self.output_dir}: {write_failure(err)}. {self.what_is_safe()}")
 
     def save_samples(self, task: Task, name: str) -> None:
         images = task.sample_images()
         if images is not None:
             path = self.output_dir / "samples" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_image(images, path, nrow=10, padding=2, pad_value=1.0)
+            with self.writing(f"samples/{name}"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                save_image(images, path, nrow=10, padding=2, pad_value=1.0)
 
     def __call__(self, task: Task, tensors: tuple[torch.Tensor, ...], card: dict) -> nn.Module | None:
         args, acc = self.args, self.accelerator
@@ -167,11 +186,12 @@ class Run:
             return None
         seconds = time.perf_counter() - started
         self.save_samples(task, "final.png")
-        (self.output_dir / "training.json").write_text(json.dumps(
-            {"steps": args.steps, "training_seconds": round(seconds, 1), "processes": acc.num_processes,
-             "samples_per_second": round(args.steps * args.batch_size / max(seconds, 1e-9), 1),
-             "machine": machine_summary(), "run_config": self.run_config, "card": card}, indent=2) + "\n")
-        model = task.save_model(self.output_dir)
+        with self.writing("the trained model"):
+            (self.output_dir / "training.json").write_text(json.dumps(
+                {"steps": args.steps, "training_seconds": round(seconds, 1), "processes": acc.num_processes,
+                 "samples_per_second": round(args.steps * args.batch_size / max(seconds, 1e-9), 1),
+                 "machine": machine_summary(), "run_config": self.run_config, "card": card}, indent=2) + "\n")
+            model = task.save_model(self.output_dir)
         acc.print(f"saved {self.output_dir} after {seconds / 60:.1f} min")
         if args.push_to_hub:
             push(args.push_to_hub, self.output_dir, args.token)

@@ -1,0 +1,83 @@
+"""A disk that fills up during training or export: a real small tmpfs, so every write meets a real ENOSPC."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY, assert_same, run, tensors
+
+
+class SmallDisk:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def mount(self, size: int) -> Path:
+        self.path.mkdir(exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "kepkreator-test", str(self.path)], check=True)
+        return self.path
+
+    def grow(self, size: int) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
+
+    def unmount(self) -> None:
+        if os.path.ismount(self.path):
+            subprocess.run(["umount", str(self.path)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is simulated by mounting a small tmpfs, which needs root (as CI has)")
+    disk = SmallDisk(tmp_path / "disk")
+    yield disk
+    disk.unmount()
+
+
+def sizes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_checkpoint_that_does_not_fit_keeps_the_last_one_and_resume_finishes(uninterrupted, small_disk):
+    size = sizes(uninterrupted)
+    # Room for the step-3 checkpoint and both sample grids, but not for the step-6 copy written beside it.
+    disk = small_disk.mount(size["samples/step-0000003.png"] + size["samples/step-0000006.png"]
+                            + 3 * size["checkpoint.safetensors"] // 2)
+    out = disk / "run"
+    command = ["train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--sample-every", "3",
+               "--output-dir", str(out)]
+    full = run(*command, check=False)
+    assert full.returncode == 2, full.stderr[-2000:]
+    assert f"could not write checkpoint {out / 'checkpoint.safetensors'}: No space left on device" in full.stderr
+    assert "The checkpoint at step 3 is intact" in full.stderr and "Traceback" not in full.stderr
+    assert not list(out.glob(".*partial")) and not (out / "model.safetensors").exists()
+
+    small_disk.grow(8 * sum(size.values()))
+    run(*command, "--resume")
+    assert_same(tensors(out), tensors(uninterrupted))
+
+
+def test_a_model_that_does_not_fit_is_saved_again_by_resume(uninterrupted, small_disk):
+    size = sizes(uninterrupted)
+    # Room for the last checkpoint, the grids and training.json, and half of the model's weights.
+    room = sum(v for k, v in size.items() if k.startswith("samples/")) + size["checkpoint.safetensors"]
+    disk = small_disk.mount(room + 16 * 1024 + size["model.safetensors"] // 2)
+    out = disk / "run"
+    command = ["train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "6", "--sample-every", "3",
+               "--output-dir", str(out)]
+    full = run(*command, check=False)
+    assert full.returncode == 2, full.stderr[-2000:]
+    assert f"could not write the trained model in {out}: No space left on device" in full.stderr
+    assert "The checkpoint at step 6 is intact" in full.stderr and "Traceback" not in full.stderr
+
+    small_disk.grow(8 * sum(size.values()))
+    run(*command, "--resume")
+    assert_same(tensors(out), tensors(uninterrupted))
+
+
+def test_an_export_that_does_not_fit_leaves_nothing_behind(small_disk):
+    disk = small_disk.mount(64 * 1024)
+    result = run("kepkreator.augment", "--count", "200", "--out", str(disk / "faces.zip"), check=False)
+    assert result.returncode == 2
+    assert f"error: cannot write {disk / 'faces.zip'}: No space left on device" in result.stderr
+    assert list(disk.iterdir()) == []
