@@ -65,6 +65,24 @@ def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
     assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
 
 
+def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
+    command = ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
+               "--cooldown", "2", "--shift", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
+    run(*command, "--steps", "2")
+    longer = run(*command, "--steps", "4", "--resume", check=False)
+    assert longer.returncode == 2 and "schedule_steps: 2 -> 4" in longer.stderr
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--shift", "20"], "--shift must be from 0 to 8 pixels, got 20"),
+    (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
+    (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
+])
+def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path):
+    result = run("train.gcn", "--output-dir", str(tmp_path / "out"), *flags, check=False)
+    assert result.returncode == 2 and message in result.stderr and not (tmp_path / "out").exists()
+
+
 def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
     result = run("train.cgan", *TINY, "--steps", "2", "--output-dir", str(tmp_path), "--push-to-hub", "someone/digits",
                  env={"HF_HUB_OFFLINE": "1"}, check=False)

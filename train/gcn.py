@@ -21,7 +21,9 @@ from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, read_kdef, read_yale
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
-from train.loop import Run, add_loop_arguments, fail, make_accelerator
+from train.augment import translate
+from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
+                        set_learning_rate)
 
 DATASETS = ("qmnist", "yale", "kdef")
 
@@ -82,9 +84,10 @@ class GCNTask:
         return self.opts
 
     def training_step(self, batch, step):
+        set_learning_rate(self.opts.values(), cooldown(self.args.lr, step, self.args.steps, self.args.cooldown))
         images, attributes = batch
         real = images.float() / 255
-        c_loss = classification_loss(self.c(real), attributes)
+        c_loss = classification_loss(self.c(translate(real, self.args.shift, fill=None)), attributes)
         self.c_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(c_loss)
         self.c_opt_p.step()
@@ -141,12 +144,20 @@ def main(argv=None) -> None:
     parser.add_argument("--classifier-width", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--coop-weight", type=float, default=0.05)
+    parser.add_argument("--cooldown", type=int, default=0, metavar="N",
+                        help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
+    parser.add_argument("--shift", type=int, default=0,
+                        help="shift the classifier's real images by up to N pixels (edges repeated), against overfitting")
     add_loop_arguments(parser, steps=4000, batch_size=64)
     args = parser.parse_args(argv)
     role = "judge" if args.classifier_only else "gcn"
     args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
     if not 0 < args.holdout < 0.5:
         fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
+    if not 0 <= args.cooldown <= args.steps:
+        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
+    if not 0 <= args.shift <= 8:
+        fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
     try:
         data = load_attribute_set(args)
     except DataError as err:
@@ -155,7 +166,7 @@ def main(argv=None) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = GCNTask(args, train, accelerator)
-    run = Run(args, accelerator, {**vars(args), "images": len(train)})
+    run = Run(args, accelerator, {**vars(args), "images": len(train), **schedule_horizon(args)})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else
@@ -163,7 +174,7 @@ def main(argv=None) -> None:
         "kind": kind, "dataset": args.dataset, "images": len(train),
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
-                                                           "classifier_width", "lr", "coop_weight")},
+                                                           "classifier_width", "lr", "coop_weight", "cooldown", "shift")},
     })
 
 

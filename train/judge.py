@@ -9,7 +9,6 @@ accuracy on new hands.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
@@ -19,7 +18,8 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
 from train.augment import translate
-from train.loop import Run, add_loop_arguments, fail, make_accelerator
+from train.loop import (Run, add_loop_arguments, cosine_decay, fail, make_accelerator, schedule_horizon,
+                        set_learning_rate)
 
 
 class JudgeTask:
@@ -36,9 +36,7 @@ class JudgeTask:
         return {"judge": self.optimizer}
 
     def training_step(self, batch, step):
-        # Cosine decay computed from the step alone, so a resumed run needs no scheduler state.
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.args.lr * 0.5 * (1 + math.cos(math.pi * step / self.args.steps))
+        set_learning_rate([self.optimizer], cosine_decay(self.args.lr, step, self.args.steps))
         images, labels = batch
         images = translate(images.unsqueeze(1).float().div(127.5).sub(1.0), self.args.shift)
         loss = F.cross_entropy(self.model(images), labels, label_smoothing=0.05)
@@ -77,7 +75,7 @@ def main(argv=None) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = JudgeTask(args, data.classes, accelerator)
-    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)})
+    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data), **schedule_horizon(args)})
     run(task, (data.images, data.labels), {
         "title": f"Judge: {args.dataset} classifier for scoring generators",
         "kind": "judge", "dataset": args.dataset, "images": len(data),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import time
@@ -74,6 +75,27 @@ def _positive_int(text: str) -> int:
 def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def cosine_decay(base: float, step: int, steps: int) -> float:
+    """The learning rate at `step` of `steps`, from the step alone, so a resumed run needs no scheduler state."""
+    return base * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def set_learning_rate(optimizers, lr: float) -> None:
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+
+def cooldown(base: float, step: int, steps: int, cooldown_steps: int) -> float:
+    """Constant, then a linear decay to zero over the last `cooldown_steps` steps."""
+    return base * min(1.0, (steps - step) / cooldown_steps) if cooldown_steps else base
+
+
+def schedule_horizon(args: argparse.Namespace) -> dict:
+    """A decaying schedule depends on --steps, so resuming it with other --steps would change the result."""
+    return {"schedule_steps": args.steps} if getattr(args, "cooldown", 1) else {}
 
 
 def batch_indices(n: int, batch_size: int, step: int, seed: int, rank: int, world: int) -> torch.Tensor:
