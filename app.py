@@ -21,8 +21,11 @@ from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
 
+DEFAULT_CONCURRENCY = 2
 
-def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeModel) -> gr.Blocks:
+
+def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeModel,
+              concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
     # delete_cache: generated files older than an hour leave Gradio's cache every hour.
     with gr.Blocks(title="KepKreator", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# KepKreator\nConditional image generation: name what you want, a small generator draws it.")
@@ -32,7 +35,8 @@ def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeMo
             styles_tab.build(styles)
         with gr.Tab("Face blending"):
             faces_tab.build(faces)
-    demo.queue(max_size=64, default_concurrency_limit=2)
+    # Requests beyond `concurrency` per endpoint wait in the queue; more than 64 waiting are turned away.
+    demo.queue(max_size=64, default_concurrency_limit=concurrency)
     return demo
 
 
@@ -48,16 +52,23 @@ def main(argv=None) -> None:
         parser.add_argument(f"--{flag}", default=default, help=f"{what}: shipped name or weights folder")
         parser.add_argument(f"--{flag}-repo", default=os.environ.get(env), metavar="OWNER/NAME",
                             help=f"Hub repo to use when --{flag} is not found locally (env {env})")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help=f"requests each endpoint works on at once (default: {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--no-batching", action="store_true",
+                        help="run every request's forward pass on its own instead of sharing passes")
     args = parser.parse_args(argv)
+    if not 1 <= args.concurrency <= 64:
+        parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
+    batch = not args.no_batching
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo)
-        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo)
-        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo)
+        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, batch_requests=batch)
+        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, batch_requests=batch)
+        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, batch_requests=batch)
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
-    build_app(handwriter, styles, faces).launch(server_name=args.host, server_port=args.port, share=args.share)
+    build_app(handwriter, styles, faces, args.concurrency).launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from kepkreator.batching import RequestBatcher
 from kepkreator.handwriting import Style
 from kepkreator.validation import InputError
 from kepkreator.hub import load_model, resolve
@@ -22,16 +23,22 @@ Choice = str | int | dict[str, float]
 
 
 class AttributeModel:
-    def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None):
+    def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None,
+                 batch_requests: bool = False):
         self.generator = generator.eval()
         self.classifier = classifier.eval() if classifier is not None else None
         self.schema = generator.schema
+        # A server shares one pass among concurrent requests; see kepkreator/batching.py.
+        batched = lambda model, name: RequestBatcher(model, name=name) if batch_requests and model is not None else model
+        self._generate = batched(self.generator, "generator")
+        self._classify = batched(self.classifier, "classifier")
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None) -> "AttributeModel":
+    def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None,
+                        batch_requests: bool = False) -> "AttributeModel":
         folder = resolve(name_or_path, repo_id)
         classifier = load_model(AttributeClassifier, folder / "classifier") if (folder / "classifier").is_dir() else None
-        return cls(load_model(AttributeGenerator, folder), classifier)
+        return cls(load_model(AttributeGenerator, folder), classifier, batch_requests)
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
         """One attribute's vector: a value name gives one-hot, {value: weight} a blend normalised to sum 1."""
@@ -68,13 +75,13 @@ class AttributeModel:
 
     @torch.no_grad()
     def generate(self, vectors: torch.Tensor) -> torch.Tensor:
-        return self.generator(vectors)
+        return self._generate(vectors)
 
     @torch.no_grad()
     def read(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.classifier is None:
             raise InputError("this model was saved without its cooperating classifier")
-        return {name: logits.softmax(dim=1) for name, logits in self.classifier(images).items()}
+        return {name: logits.softmax(dim=1) for name, logits in self._classify(images).items()}
 
 
 def readings_as_labels(model: AttributeModel, image: torch.Tensor) -> list[dict[str, float]]:

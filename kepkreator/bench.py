@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -28,6 +29,8 @@ from kepkreator.handwriting import Handwriter
 from kepkreator.loadtest import run_load
 
 ROOT = Path(__file__).resolve().parents[1]
+# The app as shipped is measured against these settings (see `python app.py --help`).
+APP_VARIANTS = [["--no-batching"], ["--concurrency", "8"]]
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 TRAINING = {
     "cgan (MNIST)": ["train.cgan"],
@@ -80,18 +83,43 @@ def batch_throughput() -> list[dict]:
     return rows
 
 
+def shared_passes(callers: list[int], requests: int) -> list[dict]:
+    """In-process requests/s with N threads each drawing, every forward pass alone versus shared (batching.py)."""
+    rows = []
+    for batch in (False, True):
+        writer = Handwriter.from_pretrained(batch_requests=batch)
+        styles = AttributeModel.from_pretrained("gcn-qmnist", batch_requests=batch)
+        faces = AttributeModel.from_pretrained("gcn-yale", batch_requests=batch)
+        style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
+        face = faces.vector(identity=faces.schema["identity"][0], condition=faces.schema["condition"][0],
+                            transform="identity")
+        cases = {"handwriting, 12 characters": lambda: writer(STRINGS[12]),
+                 "QMNIST styles, digit + read-back": lambda: styles.read(styles.generate(style)),
+                 "face blending, one face": lambda: faces.generate(face)}
+        for name, fn in cases.items():
+            row = {"concurrent callers, in-process": name, "passes": "shared" if batch else "one per request"}
+            for n in callers:
+                fn()
+                started = time.perf_counter()
+                with ThreadPoolExecutor(n) as pool:
+                    list(pool.map(lambda _: fn(), range(n * requests)))
+                row[f"{n} callers, requests/s"] = f"{n * requests / (time.perf_counter() - started):,.0f}"
+            rows.append(row)
+    return sorted(rows, key=lambda row: row["concurrent callers, in-process"])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def app_measures(clients: list[int], requests: int) -> tuple[list[dict], dict]:
+def app_measures(clients: list[int], requests: int, flags: list[str]) -> tuple[list[dict], dict]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *flags], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         from gradio_client import Client
 
@@ -106,7 +134,7 @@ def app_measures(clients: list[int], requests: int) -> tuple[list[dict], dict]:
         rows = []
         for n in clients:
             result = run_load(url, clients=n, requests=requests)
-            rows.append({"concurrent clients": n, "requests": result["requests"], "errors": result["errors"],
+            rows.append({"app": " ".join(flags) or "defaults", "concurrent clients": n, "requests": result["requests"], "errors": result["errors"],
                          "p50 ms": f"{result['p50_ms']:.0f}", "p95 ms": f"{result['p95_ms']:.0f}",
                          "requests/s": f"{result['requests_per_second']:.1f}"})
         peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
@@ -139,7 +167,10 @@ def main(argv=None) -> None:
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
-    sections["app"], extra = app_measures([1, 10, 50], args.requests)
+    sections["passes"] = shared_passes([1, 8, 32], args.runs)
+    sections["app"], extra = app_measures([1, 10, 50], args.requests, [])
+    for flags in APP_VARIANTS:
+        sections["app"] += app_measures([10, 50], args.requests, flags)[0]
     sections["training"] = training_throughput(args.train_steps)
     extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]

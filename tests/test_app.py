@@ -60,6 +60,29 @@ def test_wrong_input_gets_its_message(client, changes, message):
         handwrite(client, **changes)
 
 
+def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(client):
+    texts = ["2026", "12!", "7", "31 41", "", "0123456789", "88", "x"]
+    jobs = [client.submit(*{**DEFAULTS, "text": text, "seed": 5}.values(), api_name="/handwrite") for text in texts]
+    for text, job in zip(texts, jobs):
+        if text in ("12!", "", "x"):
+            with pytest.raises(AppError, match="Cannot draw|Type something"):
+                job.result(timeout=120)
+        else:
+            shared = np.asarray(Image.open(job.result(timeout=120))).astype(int)
+            alone = np.asarray(Image.open(handwrite(client, text=text, seed=5))).astype(int)
+            # A pass shared with other requests may round the last float bits differently.
+            assert shared.shape == alone.shape and np.abs(shared - alone).max() <= 1
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--concurrency", "0"], "--concurrency must be from 1 to 64, got 0"),
+    (["--concurrency", "many"], "argument --concurrency: invalid int value: 'many'"),
+])
+def test_app_refuses_bad_flags(flags, message):
+    result = subprocess.run([sys.executable, "app.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr
+
+
 def test_app_refuses_to_start_on_broken_weights(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "model.safetensors").write_bytes(b"\x00" * 10)

@@ -1,0 +1,74 @@
+"""Merging concurrent model calls into one forward pass.
+
+    draw = RequestBatcher(generator)          # generator(z, labels) -> images, one row per input row
+    images = draw(z, labels)                  # from any thread; rows from other threads may share the pass
+
+Requests are validated and composed in their own threads; only the rows reach the batcher, so one bad
+request can never fail another's (Gradio's own batch mode fails the whole batch). The batcher never waits
+for company: it runs as soon as a request arrives and takes along whatever queued while the previous pass
+ran, so a lone visitor never waits for others and batches grow only under load. It also means one thread drives the
+model at a time, instead of every request thread starting its own set of intra-op threads.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Callable
+
+import torch
+
+Rows = tuple[torch.Tensor, ...]
+Output = torch.Tensor | dict[str, torch.Tensor]
+
+
+def split(output: Output, sizes: list[int]) -> list[Output]:
+    """One model output (a tensor, or a dict of tensors from a multi-head model) cut back into requests."""
+    if isinstance(output, dict):
+        parts = {name: value.split(sizes) for name, value in output.items()}
+        return [{name: value[i] for name, value in parts.items()} for i in range(len(sizes))]
+    return list(output.split(sizes))
+
+
+class RequestBatcher:
+    def __init__(self, fn: Callable[..., Output], max_rows: int = 256, name: str = "model"):
+        self.fn, self.max_rows = fn, max_rows
+        self.pending: queue.SimpleQueue[tuple[Rows, Future]] = queue.SimpleQueue()
+        self.passes = self.rows = 0  # forward passes run and rows drawn, to see how much passes are shared
+        threading.Thread(target=self._serve, name=f"batcher-{name}", daemon=True).start()
+
+    def __call__(self, *inputs: torch.Tensor) -> Output:
+        if len({len(x) for x in inputs}) != 1:
+            raise ValueError("every input needs the same number of rows")
+        done: Future = Future()
+        self.pending.put((inputs, done))
+        return done.result()
+
+    def _take(self) -> list[tuple[Rows, Future]]:
+        jobs = [self.pending.get()]
+        rows = len(jobs[0][0][0])
+        while rows < self.max_rows:
+            try:
+                job = self.pending.get_nowait()
+            except queue.Empty:
+                break
+            jobs.append(job)
+            rows += len(job[0][0])
+        return jobs
+
+    def _serve(self) -> None:
+        while True:
+            jobs = self._take()
+            sizes = [len(inputs[0]) for inputs, _ in jobs]
+            try:
+                merged = [torch.cat(parts) for parts in zip(*(inputs for inputs, _ in jobs))]
+                with torch.inference_mode():
+                    outputs = split(self.fn(*merged), sizes)
+            except BaseException as err:  # the model itself failed: every caller in this pass hears why
+                for _, done in jobs:
+                    done.set_exception(err)
+                continue
+            self.passes += 1
+            self.rows += sum(sizes)
+            for (_, done), output in zip(jobs, outputs):
+                done.set_result(output)

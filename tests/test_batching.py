@@ -1,0 +1,98 @@
+"""Shared forward passes: concurrent requests merge, each gets exactly its own rows, and failures stay contained."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+
+from kepkreator.attributes import AttributeModel
+from kepkreator.batching import RequestBatcher
+from kepkreator.handwriting import Handwriter
+from kepkreator.hub import load_model
+from kepkreator.models.cgan import Generator
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return load_model(Generator, "cgan-mnist").eval()
+
+
+def wait_until(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def merged_run(model, requests: list[tuple[torch.Tensor, ...]]) -> tuple[list, RequestBatcher]:
+    """Runs the first request alone and holds its pass until all the others wait, so the next pass must merge them."""
+    started, release = threading.Event(), threading.Event()
+
+    def forward(*inputs):
+        if not started.is_set():
+            started.set()
+            release.wait(30)
+        return model(*inputs)
+
+    batcher = RequestBatcher(forward)
+    with ThreadPoolExecutor(len(requests)) as pool:
+        futures = [pool.submit(batcher, *requests[0])]
+        started.wait(30)
+        futures += [pool.submit(batcher, *request) for request in requests[1:]]
+        wait_until(lambda: batcher.pending.qsize() == len(requests) - 1)
+        release.set()
+        return [f.result(timeout=60) for f in futures], batcher
+
+
+def test_concurrent_requests_share_a_pass_and_each_gets_its_own_rows(generator):
+    requests = [(torch.randn(n, generator.latent_dim), torch.randint(0, 10, (n,))) for n in (3, 1, 12, 5, 7, 2)]
+    with torch.inference_mode():
+        expected = [generator(z, labels) for z, labels in requests]
+    results, batcher = merged_run(generator, requests)
+    assert batcher.passes == 2  # the first request alone, then the other five together
+    assert batcher.rows == sum(len(z) for z, _ in requests)
+    for got, want in zip(results, expected):
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+def test_a_multi_head_output_is_split_per_request():
+    model = AttributeModel.from_pretrained("gcn-qmnist")
+    images = model.generate(torch.rand(6, model.generator.input_dim))
+    with torch.inference_mode():
+        expected = model.classifier(images)
+    parts, batcher = merged_run(model.classifier, [(part,) for part in images.split([1, 3, 2])])
+    assert batcher.passes == 2
+    for name, logits in expected.items():
+        torch.testing.assert_close(torch.cat([part[name] for part in parts]), logits, atol=1e-5, rtol=1e-4)
+
+
+def test_a_failing_pass_reaches_its_callers_and_the_batcher_keeps_serving(generator):
+    batcher = RequestBatcher(generator)
+    with pytest.raises(IndexError):  # label 10 is out of range for the embedding
+        batcher(torch.randn(2, generator.latent_dim), torch.tensor([3, 10]))
+    z, labels = torch.randn(4, generator.latent_dim), torch.arange(4)
+    with torch.inference_mode():
+        torch.testing.assert_close(batcher(z, labels), generator(z, labels), atol=1e-5, rtol=1e-4)
+
+
+def test_inputs_of_different_lengths_are_refused_before_queueing(generator):
+    batcher = RequestBatcher(generator)
+    with pytest.raises(ValueError, match="same number of rows"):
+        batcher(torch.randn(3, generator.latent_dim), torch.arange(2))
+    assert batcher.passes == 0
+
+
+def test_a_batched_handwriter_draws_what_an_unbatched_one_draws():
+    texts = ["2026", "31 41", "7", "0123456789", "12\n34"]
+    alone = Handwriter.from_pretrained(batch_requests=False)
+    shared = Handwriter.from_pretrained(batch_requests=True)
+    with ThreadPoolExecutor(len(texts)) as pool:
+        batched = list(pool.map(lambda t: shared(t, seed=5), texts))
+    for text, image in zip(texts, batched):
+        expected = alone(text, seed=5)
+        assert image.size == expected.size
+        difference = np.asarray(image).astype(int) - np.asarray(expected).astype(int)
+        assert np.abs(difference).max() <= 1  # rounding of float sums that differ in the last bits
