@@ -38,22 +38,30 @@ def sizes(folder: Path) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
 
 
+def fill_up(small_disk, disk_size: int, checkpoint_every: int) -> tuple[Path, list[str], str]:
+    """A tiny training run on a disk of `disk_size` bytes: its folder, its command and what it said on failing."""
+    out = small_disk.mount(disk_size) / "run"
+    command = ["train.cgan", *TINY, "--steps", "6", "--checkpoint-every", str(checkpoint_every), "--sample-every", "3",
+               "--output-dir", str(out)]
+    full = run(*command, check=False)
+    assert full.returncode == 2 and "Traceback" not in full.stderr, full.stderr[-2000:]
+    return out, command, full.stderr
+
+
+def resume_on_a_larger_disk(small_disk, command: list[str], size: dict[str, int]) -> None:
+    small_disk.grow(8 * sum(size.values()))
+    run(*command, "--resume")
+
+
 def test_a_checkpoint_that_does_not_fit_keeps_the_last_one_and_resume_finishes(uninterrupted, small_disk):
     size = sizes(uninterrupted)
     # Room for the step-3 checkpoint and both sample grids, but not for the step-6 copy written beside it.
-    disk = small_disk.mount(size["samples/step-0000003.png"] + size["samples/step-0000006.png"]
-                            + 3 * size["checkpoint.safetensors"] // 2)
-    out = disk / "run"
-    command = ["train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--sample-every", "3",
-               "--output-dir", str(out)]
-    full = run(*command, check=False)
-    assert full.returncode == 2, full.stderr[-2000:]
-    assert f"could not write checkpoint {out / 'checkpoint.safetensors'}: No space left on device" in full.stderr
-    assert "The checkpoint at step 3 is intact" in full.stderr and "Traceback" not in full.stderr
+    out, command, said = fill_up(small_disk, size["samples/step-0000003.png"] + size["samples/step-0000006.png"]
+                                 + 3 * size["checkpoint.safetensors"] // 2, checkpoint_every=3)
+    assert f"could not write checkpoint {out / 'checkpoint.safetensors'}: No space left on device" in said
+    assert "The checkpoint at step 3 is intact" in said
     assert not list(out.glob(".*partial")) and not (out / "model.safetensors").exists()
-
-    small_disk.grow(8 * sum(size.values()))
-    run(*command, "--resume")
+    resume_on_a_larger_disk(small_disk, command, size)
     assert_same(tensors(out), tensors(uninterrupted))
 
 
@@ -61,17 +69,10 @@ def test_a_model_that_does_not_fit_is_saved_again_by_resume(uninterrupted, small
     size = sizes(uninterrupted)
     # Room for the last checkpoint, the grids and training.json, and half of the model's weights.
     room = sum(v for k, v in size.items() if k.startswith("samples/")) + size["checkpoint.safetensors"]
-    disk = small_disk.mount(room + 16 * 1024 + size["model.safetensors"] // 2)
-    out = disk / "run"
-    command = ["train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "6", "--sample-every", "3",
-               "--output-dir", str(out)]
-    full = run(*command, check=False)
-    assert full.returncode == 2, full.stderr[-2000:]
-    assert f"could not write the trained model in {out}: No space left on device" in full.stderr
-    assert "The checkpoint at step 6 is intact" in full.stderr and "Traceback" not in full.stderr
-
-    small_disk.grow(8 * sum(size.values()))
-    run(*command, "--resume")
+    out, command, said = fill_up(small_disk, room + 16 * 1024 + size["model.safetensors"] // 2, checkpoint_every=6)
+    assert f"could not write the trained model in {out}: No space left on device" in said
+    assert "The checkpoint at step 6 is intact" in said
+    resume_on_a_larger_disk(small_disk, command, size)
     assert_same(tensors(out), tensors(uninterrupted))
 
 

@@ -166,7 +166,8 @@ def main(argv=None) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = GCNTask(args, train, accelerator)
-    run = Run(args, accelerator, {**vars(args), "images": len(train), **schedule_horizon(args)})
+    settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
+    run = Run(args, accelerator, settings)
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else

@@ -93,9 +93,10 @@ def cooldown(base: float, step: int, steps: int, cooldown_steps: int) -> float:
     return base * min(1.0, (steps - step) / cooldown_steps) if cooldown_steps else base
 
 
-def schedule_horizon(args: argparse.Namespace) -> dict:
-    """A decaying schedule depends on --steps, so resuming it with other --steps would change the result."""
-    return {"schedule_steps": args.steps} if getattr(args, "cooldown", 1) else {}
+def schedule_horizon(steps: int, decaying: bool) -> dict:
+    """Run settings for a learning-rate schedule: a decaying one depends on --steps, so resuming it with other
+    --steps would change the result."""
+    return {"schedule_steps": steps} if decaying else {}
 
 
 def batch_indices(n: int, batch_size: int, step: int, seed: int, rank: int, world: int) -> torch.Tensor:
