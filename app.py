@@ -68,7 +68,8 @@ def main(argv=None) -> None:
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
-    build_app(handwriter, styles, faces, args.concurrency).launch(server_name=args.host, server_port=args.port, share=args.share)
+    demo = build_app(handwriter, styles, faces, args.concurrency)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from kepkreator.batching import RequestBatcher
+from kepkreator.batching import batched
 from kepkreator.handwriting import Style
 from kepkreator.validation import InputError
 from kepkreator.hub import load_model, resolve
@@ -29,9 +29,8 @@ class AttributeModel:
         self.classifier = classifier.eval() if classifier is not None else None
         self.schema = generator.schema
         # A server shares one pass among concurrent requests; see kepkreator/batching.py.
-        batched = lambda model, name: RequestBatcher(model, name=name) if batch_requests and model is not None else model
-        self._generate = batched(self.generator, "generator")
-        self._classify = batched(self.classifier, "classifier")
+        self._generate = batched(self.generator, batch_requests, "generator")
+        self._classify = batched(self.classifier, batch_requests, "classifier")
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None,

@@ -30,6 +30,11 @@ def split(output: Output, sizes: list[int]) -> list[Output]:
     return list(output.split(sizes))
 
 
+def batched(fn, enabled: bool, name: str):
+    """`fn` itself, or a RequestBatcher around it when `enabled` (a server) and there is a model to call."""
+    return RequestBatcher(fn, name=name) if enabled and fn is not None else fn
+
+
 class RequestBatcher:
     def __init__(self, fn: Callable[..., Output], max_rows: int = 256, name: str = "model"):
         self.fn, self.max_rows = fn, max_rows

@@ -135,7 +135,8 @@ def app_measures(clients: list[int], requests: int, flags: list[str]) -> tuple[l
         for n in clients:
             result = run_load(url, clients=n, requests=requests)
             rows.append({"app": " ".join(flags) or "defaults", "concurrent clients": n,
-                         "requests": result["requests"], "errors": result["errors"], "p50 ms": f"{result['p50_ms']:.0f}", "p95 ms": f"{result['p95_ms']:.0f}",
+                         "requests": result["requests"], "errors": result["errors"],
+                         "p50 ms": f"{result['p50_ms']:.0f}", "p95 ms": f"{result['p95_ms']:.0f}",
                          "requests/s": f"{result['requests_per_second']:.1f}"})
         peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
         return rows, {"cold start, process start to first image (s)": f"{cold:.1f}", "app peak memory (MiB)": peak}

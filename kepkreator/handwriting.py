@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from kepkreator.batching import RequestBatcher
+from kepkreator.batching import batched
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
 from kepkreator.validation import InputError, number, whole_number
@@ -69,7 +69,7 @@ class GANGlyphs:
         self.generator = generator.eval().to(memory_format=torch.channels_last)
         self.classes = generator.classes
         # A server shares one pass among concurrent requests; see kepkreator/batching.py.
-        self.forward = RequestBatcher(self.generator, name="cgan") if batch_requests else self.generator
+        self.forward = batched(self.generator, batch_requests, "cgan")
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None,

@@ -147,7 +147,8 @@ def main(argv=None) -> None:
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
     parser.add_argument("--shift", type=int, default=0,
-                        help="shift the classifier's real images by up to N pixels (edges repeated), against overfitting")
+                        help="shift the classifier's real images by up to N pixels (edges repeated), "
+                             "against overfitting")
     add_loop_arguments(parser, steps=4000, batch_size=64)
     args = parser.parse_args(argv)
     role = "judge" if args.classifier_only else "gcn"
@@ -175,7 +176,8 @@ def main(argv=None) -> None:
         "kind": kind, "dataset": args.dataset, "images": len(train),
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
-                                                           "classifier_width", "lr", "coop_weight", "cooldown", "shift")},
+                                                           "classifier_width", "lr", "coop_weight", "cooldown",
+                                                           "shift")},
     })
 
 

@@ -75,7 +75,8 @@ def main(argv=None) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = JudgeTask(args, data.classes, accelerator)
-    settings = {**vars(args), "classes": data.classes, "images": len(data), **schedule_horizon(args.steps, decaying=True)}
+    settings = {**vars(args), "classes": data.classes, "images": len(data),
+                **schedule_horizon(args.steps, decaying=True)}
     run = Run(args, accelerator, settings)
     run(task, (data.images, data.labels), {
         "title": f"Judge: {args.dataset} classifier for scoring generators",
