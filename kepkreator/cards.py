@@ -53,6 +53,13 @@ KIND_NOTES = {
         "the generator): the independent reader that scores how well a cooperative net's held-out combinations "
         "carry their attributes."
     ),
+    "fisherfaces": (
+        "A face judge fitted in closed form on real training faces only, for scoring the face-blending "
+        "generator. The transform is read as the one whose undoing leaves the face closest to face space (the "
+        "residual after projecting onto the leading eigenfaces; Turk & Pentland 1991). Identity and condition are "
+        "read from the upright face by Fisherfaces (Belhumeur, Hespanha & Kriegman 1997): PCA, then linear "
+        "discriminant analysis, then the nearest class mean. Its scores are negative squared distances."
+    ),
     "judge": (
         "A small convolutional digit classifier used only to *score* generators: its softmax gives accuracy and "
         "the Inception Score family, its penultimate layer the feature space for the Frechet distance and for "
@@ -63,6 +70,7 @@ KIND_NOTES = {
 
 USAGE = {
     "cgan": 'from kepkreator import Handwriter\n\nimage = Handwriter.from_pretrained("{folder}")("2026", seed=7)  # a PIL image\nimage.save("2026.png")',
+    "fisherfaces": 'from kepkreator.hub import load_model\nfrom kepkreator.models.fisherfaces import FisherfaceJudge\n\njudge = load_model(FisherfaceJudge, "{folder}")\nscores = judge(faces)  # faces: N x C x 64 x 64 in [0, 1]; scores["identity"].argmax(1) names the person',
     "judge": 'from kepkreator.hub import load_model\nfrom kepkreator.models.judge import Judge\n\njudge = load_model(Judge, "{folder}")\nprobabilities, features = judge.read(images)  # images: N x 1 x 28 x 28 in [-1, 1]',
     "gcn": 'from kepkreator.attributes import AttributeModel\n\nmodel = AttributeModel.from_pretrained("{folder}")\nprint(model.schema.keys())\n# one value name per attribute, or {{value: weight}} to blend\nimage = model.generate(model.vector(**choices))[0]',
 }
@@ -83,6 +91,23 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def training_summary(training: dict) -> str:
+    card = training.get("card", {})
+    return (f"{training['steps']} steps in {training['training_seconds'] / 60:.1f} minutes on "
+            f"{training['processes']} process(es), {training['samples_per_second']} samples/s "
+            f"({training.get('machine', 'CPU')}).\n\n"
+            + markdown_table([{"setting": k, "value": v} for k, v in card.get("hyperparameters", {}).items()]))
+
+
+def fit_summary(training: dict) -> str:
+    """A model fitted in closed form (the Fisherface judge): its size, time and leave-one-out reliability."""
+    readings = ", ".join(f"{name} {100 * share:.1f}%" for name, share in training.get("leave_one_out", {}).items())
+    return (f"Fitted in {training['fit_seconds']} s ({training.get('machine', 'CPU')}), "
+            f"{training['face_components']} eigenfaces (95% of the training faces' variance).\n\n"
+            f"Leave-one-out accuracy on the training faces (each upright face left out in turn, read in all 8 "
+            f"transforms by a judge fitted on the others): {readings}.")
+
+
 def render_body(folder: Path) -> tuple[str, str]:
     training = json.loads((folder / "training.json").read_text()) if (folder / "training.json").exists() else {}
     metrics = json.loads((folder / "metrics.json").read_text()) if (folder / "metrics.json").exists() else {}
@@ -97,10 +122,7 @@ def render_body(folder: Path) -> tuple[str, str]:
             f"```\n{card.get('command', '')}\n```\n\n"
             f"Data: {DATA_NOTES.get(card.get('dataset', ''), card.get('dataset', ''))} "
             f"{card.get('images', '?')} training images.\n\n"
-            f"{training['steps']} steps in {training['training_seconds'] / 60:.1f} minutes on "
-            f"{training['processes']} process(es), {training['samples_per_second']} samples/s "
-            f"({training.get('machine', 'CPU')}).\n\n"
-            + markdown_table([{"setting": k, "value": v} for k, v in card.get("hyperparameters", {}).items()])
+            + (training_summary(training) if "steps" in training else fit_summary(training))
         )
     if metrics:
         parts.append("## Evaluation\n\n" + f"```\n{metrics.get('command', '')}\n```\n\n"

@@ -17,12 +17,12 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.hub import WeightsError, load_model, weights_path
 
-# model -> (default weights, default judge that scores it)
+# model -> (default weights, default judges that score it; the first is checked against the targets)
 MODELS = {
-    "judge": ("judge-mnist", None),
-    "cgan": ("cgan-mnist", "judge-mnist"),
-    "gcn": ("gcn-qmnist", "judge-qmnist-styles"),
-    "faces": ("gcn-yale", "judge-yale"),
+    "judge": ("judge-mnist", ()),
+    "cgan": ("cgan-mnist", ("judge-mnist",)),
+    "gcn": ("gcn-qmnist", ("judge-qmnist-styles",)),
+    "faces": ("gcn-yale", ("fisherfaces-yale", "judge-yale")),
 }
 
 
@@ -58,15 +58,20 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--weights", default=None, help="weights folder or shipped name (default: the shipped model)")
-    parser.add_argument("--judge", default=None, help="weights of the classifier that scores a generator")
+    parser.add_argument("--judge", nargs="+", default=None, metavar="NAME",
+                        help="weights of the classifier that scores a generator (faces: one or more, the first "
+                             "checked against the targets)")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision and recall")
     parser.add_argument("--write-card", action="store_true", help="store metrics.json beside the weights, refresh README.md")
     args = parser.parse_args(argv)
-    default_weights, default_judge = MODELS[args.model]
+    default_weights, default_judges = MODELS[args.model]
     args.weights = args.weights or default_weights
-    args.judge = args.judge or default_judge
+    args.judges = args.judge or list(default_judges)
+    if len(args.judges) > 1 and args.model != "faces":
+        parser.error(f"--judge takes one name for {args.model}")
+    args.judge = args.judges[0] if args.judges else None
     try:
         result, model_class = evaluate(args.model, args)
     except (DataError, WeightsError) as err:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 
 # Before anything imports huggingface_hub, which reads these once: tests never reach the network.
@@ -64,6 +65,23 @@ def emnist_letters_dir(tmp_path_factory) -> Path:
             images[i, :, 4 + i % 20] = 255  # upright: a horizontal bar at row 4 + i % 20
         write_idx(folder / f"emnist-letters-{part}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"emnist-letters-{part}-labels-idx1-ubyte.gz", labels)
+    return root
+
+
+@pytest.fixture(scope="session")
+def kdef_dir(tmp_path_factory):
+    """A tiny KDEF-shaped folder: 2 people x 2 sessions x 3 expressions x 2 angles, plus files to ignore."""
+    root = tmp_path_factory.mktemp("kdef")
+    rng = np.random.default_rng(0)
+    for session in "AB":
+        for person in ("F01", "M02"):
+            folder = root / f"{session}{person}"
+            folder.mkdir()
+            for expression in ("HA", "SA", "NE"):
+                for angle in ("S", "HL"):
+                    pixels = rng.integers(0, 255, (762, 562, 3), dtype=np.uint8)
+                    Image.fromarray(pixels).save(folder / f"{session}{person}{expression}{angle}.JPG")
+            (folder / "notes.txt").write_text("not an image")
     return root
 
 

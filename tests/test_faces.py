@@ -2,7 +2,6 @@ import csv
 import io
 import zipfile
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -12,23 +11,6 @@ from kepkreator.augment import export_zip, synthesize
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
 from kepkreator.handwriting import InputError
-
-
-@pytest.fixture(scope="module")
-def kdef_dir(tmp_path_factory):
-    """A tiny KDEF-shaped folder: 2 people x 2 sessions x 3 expressions x 2 angles, plus files to ignore."""
-    root = tmp_path_factory.mktemp("kdef")
-    rng = np.random.default_rng(0)
-    for session in "AB":
-        for person in ("F01", "M02"):
-            folder = root / f"{session}{person}"
-            folder.mkdir()
-            for expression in ("HA", "SA", "NE"):
-                for angle in ("S", "HL"):
-                    pixels = rng.integers(0, 255, (762, 562, 3), dtype=np.uint8)
-                    Image.fromarray(pixels).save(folder / f"{session}{person}{expression}{angle}.JPG")
-            (folder / "notes.txt").write_text("not an image")
-    return root
 
 
 def test_yale_faces_are_read_and_cropped(data_dir):

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
-from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, read_kdef, read_yale
+from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
 from train.augment import translate
@@ -28,31 +28,29 @@ from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerato
 DATASETS = ("qmnist", "yale", "kdef")
 
 
-def held_out_identities(identities: list[str], count: int) -> list[str]:
-    """The identities an augmentation study keeps away from the generator and the classifier (seeded)."""
-    order = torch.randperm(len(identities), generator=torch.Generator().manual_seed(1234)).tolist()
-    return sorted(identities[i] for i in order[:count])
-
-
-def without_identities(faces, count: int):
-    if count == 0:
-        return faces
-    excluded = set(held_out_identities(sorted({f[0] for f in faces}), count))
-    return [f for f in faces if f[0] not in excluded]
-
-
 def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
     if args.dataset == "qmnist":
         return qmnist_styles(args.data_dir, holdout=args.holdout, seed=0)
-    if args.dataset == "yale":
-        faces = without_identities(read_yale(args.data_dir, size=args.image_size), args.exclude_identities)
-    else:
-        if args.data_dir is None:
-            fail("KDEF is not redistributable: pass --data-dir with the path of your own copy")
-        faces = read_kdef(args.data_dir, tuple(args.kdef_sessions), tuple(args.kdef_expressions), tuple(args.kdef_angles),
-                          size=args.image_size, colour=not args.grey)
-        faces = without_identities(faces, args.exclude_identities)
-    return face_styles(faces, holdout=args.holdout, seed=0)
+    return face_styles(load_faces(**vars(args)), holdout=args.holdout, seed=0)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """What chooses and splits the images; --dataset and --data-dir come from the caller."""
+    parser.add_argument("--holdout", type=float, default=0.1,
+                        help="qmnist: share of items that lose a colour (and as many a transform); "
+                             "faces: share of (identity, condition) pairs held out")
+    parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
+    parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
+    parser.add_argument("--exclude-identities", type=int, default=0,
+                        help="faces: leave this many identities out entirely (for the augmentation study)")
+    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
+    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
+    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))
+
+
+def check_data_arguments(args: argparse.Namespace) -> None:
+    if not 0 < args.holdout < 0.5:
+        fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
 
 
 def classification_loss(logits: dict[str, torch.Tensor], attributes: torch.Tensor) -> torch.Tensor:
@@ -130,16 +128,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
-    parser.add_argument("--holdout", type=float, default=0.1,
-                        help="qmnist: share of items that lose a colour (and as many a transform); "
-                             "faces: share of (identity, condition) pairs held out")
-    parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
-    parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
-    parser.add_argument("--exclude-identities", type=int, default=0,
-                        help="faces: leave this many identities out entirely (for the augmentation study)")
-    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
-    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
-    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))
+    add_data_arguments(parser)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--classifier-width", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -153,8 +142,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     role = "judge" if args.classifier_only else "gcn"
     args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
-    if not 0 < args.holdout < 0.5:
-        fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
+    check_data_arguments(args)
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
     if not 0 <= args.shift <= 8:

@@ -9,10 +9,12 @@ import torch
 from kepkreator.models.gcn import AttributeClassifier
 
 
-def training_holdout(folder: Path) -> float:
-    """The --holdout the model was trained with, so the evaluation holds out the same combinations."""
+def training_settings(folder: Path) -> dict:
+    """The settings the model was trained with (its --holdout, --dataset, ...), so the evaluation holds out
+    the same combinations of the same data."""
     record = folder / "training.json"
-    return json.loads(record.read_text())["run_config"]["holdout"] if record.exists() else 0.1
+    settings = json.loads(record.read_text())["run_config"] if record.exists() else {}
+    return {"holdout": 0.1, **settings}
 
 
 def psnr(mse: torch.Tensor) -> torch.Tensor:

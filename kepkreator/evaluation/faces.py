@@ -3,45 +3,101 @@
 - MSE and PSNR against the real held-out faces, beside two baselines that need
   no learning: the mean training face of that identity, and the mean training
   face of that condition (both in the same transform);
-- identity and condition accuracy of the generated held-out faces, read by a
-  classifier trained only on real training faces;
-- at a 0.5 blend of two identities, how often the two are that classifier's top two.
+- identity and condition accuracy of the generated held-out faces, read by
+  judges fitted or trained only on real training faces (the first judge named
+  is the one checked against the targets; every judge also reads the real
+  held-out faces, which shows how far it can be trusted);
+- at a 0.5 blend of two identities, how often the two are a judge's top two,
+  beside the same share for 50/50 pixel mixes of two real training faces.
 """
 from __future__ import annotations
 
+import json
+
 import torch
+from torch import nn
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
-from kepkreator.data.faces import face_styles, read_yale
+from kepkreator.data.faces import face_styles, load_faces
+from kepkreator.data.styles import AttributeSet
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
-                                          training_holdout)
-from kepkreator.hub import load_model, weights_path
+                                          training_settings)
+from kepkreator.hub import WeightsError, check_folder, load_model, resolve, weights_path
+from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"identity": 0.90, "condition": 0.80}
+BLENDS = 300
+
+
+def load_face_judge(name: str) -> nn.Module:
+    """A Fisherface judge or a convolutional attribute classifier, told apart by their config."""
+    folder = resolve(name)
+    check_folder(folder)
+    config = json.loads((folder / "config.json").read_text())
+    return load_model(FisherfaceJudge if "face_components" in config else AttributeClassifier, folder)
+
+
+def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
+    top2 = judge(images)["identity"].topk(2, dim=1).indices
+    return ((top2 == a[:, None]).any(dim=1) & (top2 == b[:, None]).any(dim=1)).double().mean().item()
+
+
+def random_pairs(identities: int, count: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    a = torch.randint(0, identities, (count,), generator=rng)
+    return a, (a + torch.randint(1, identities, (count,), generator=rng)) % identities
 
 
 @torch.no_grad()
-def identity_blends(model: AttributeModel, judge: AttributeClassifier, seed: int, count: int = 300) -> float:
+def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
+    """Per judge, the share of 0.5 A + 0.5 B faces (random pairs and conditions, upright) read with A and B on top."""
     rng = torch.Generator().manual_seed(seed)
     sizes = [len(v) for v in model.schema.values()]
-    a = torch.randint(0, sizes[0], (count,), generator=rng)
-    b = (a + torch.randint(1, sizes[0], (count,), generator=rng)) % sizes[0]
-    condition = torch.randint(0, sizes[1], (count,), generator=rng)
-    one_hot = lambda idx, n: torch.nn.functional.one_hot(idx, n).float()
+    a, b = random_pairs(sizes[0], BLENDS, rng)
+    condition = torch.randint(0, sizes[1], (BLENDS,), generator=rng)
+    one_hot = torch.nn.functional.one_hot
     vectors = torch.cat([0.5 * one_hot(a, sizes[0]) + 0.5 * one_hot(b, sizes[0]), one_hot(condition, sizes[1]),
-                         one_hot(torch.zeros(count, dtype=torch.long), sizes[2])], dim=1)
-    top2 = judge(model.generate(vectors))["identity"].topk(2, dim=1).indices
-    return ((top2 == a[:, None]).any(dim=1) & (top2 == b[:, None]).any(dim=1)).double().mean().item()
+                         one_hot(torch.zeros(BLENDS, dtype=torch.long), sizes[2])], dim=1).float()
+    faces = model.generate(vectors)
+    return {name: top_two_share(judge, faces, a, b) for name, judge in judges.items()}
+
+
+@torch.no_grad()
+def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
+    """The same share for the plainest blend of two people: the pixel mean of two real upright training faces of
+    one condition. A reference for what a judge calls a blend, not a target."""
+    upright = train.subset(train.attributes[:, 2] == 0)
+    rng = torch.Generator().manual_seed(seed)
+    a, b, mixes = [], [], []
+    identity, condition = upright.attributes[:, 0], upright.attributes[:, 1]
+    partners = (condition[:, None] == condition[None, :]) & (identity[:, None] != identity[None, :])
+    firsts = partners.any(dim=1).nonzero().flatten()
+    if len(firsts) == 0:
+        return {name: float("nan") for name in judges}
+    while len(mixes) < BLENDS:
+        first = firsts[torch.randint(0, len(firsts), (1,), generator=rng)].item()
+        candidates = partners[first].nonzero().flatten()
+        second = candidates[torch.randint(0, len(candidates), (1,), generator=rng)].item()
+        mixes.append((upright.images[first].float() + upright.images[second].float()) / 510)
+        a.append(upright.attributes[first, 0])
+        b.append(upright.attributes[second, 0])
+    faces, a, b = torch.stack(mixes), torch.stack(a), torch.stack(b)
+    return {name: top_two_share(judge, faces, a, b) for name, judge in judges.items()}
 
 
 def evaluate_faces(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
-    judge = load_model(AttributeClassifier, args.judge)
+    judges = {name: load_face_judge(name) for name in args.judges}
+    for name, judge in judges.items():
+        if judge.schema != model.schema:
+            raise WeightsError(f"the judge {name!r} reads other attributes than the model {args.weights!r} draws "
+                               f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
+                               f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
     size = model.generator.image_size
-    data = face_styles(read_yale(args.data_dir, size=size), holdout=training_holdout(folder), seed=0)
+    settings = {"dataset": "yale", **training_settings(folder), "data_dir": args.data_dir, "image_size": size}
+    data = face_styles(load_faces(**settings), holdout=settings["holdout"], seed=0)
     train, held = data.train, data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())
@@ -50,13 +106,22 @@ def evaluate_faces(args) -> dict:
                          ("condition-mean baseline", mean_of_matching(train, held, [1, 2]))):
         mse = per_image_mse(images, real)
         rows.append({"held-out faces": name, "MSE": f"{mse.mean():.4f}", "PSNR": f"{psnr(mse).mean():.2f} dB"})
-    accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS)
-    blend_share = identity_blends(model, judge, args.seed)
+    readings, checks = {}, []
+    for name, judge in judges.items():
+        readings[name], judge_checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS)
+        checks = checks or judge_checks
+    blends, mixes = identity_blends(model, judges, args.seed), pixel_mix_blends(train, judges, args.seed)
     pairs = len({tuple(a) for a in held.attributes[:, :2].tolist()})
-    notes = (f"{pairs} held-out (identity, condition) pairs x 8 transforms = {len(held)} faces, {size}x{size}.\n\n"
-             f"Attributes of the held-out faces read by `{args.judge}` (trained on real training faces only):\n\n"
-             + markdown_table(accuracy_rows) + "\n\n"
-             + checklist(checks)
-             + f"\n\nBlends: at 0.5 identity A + 0.5 identity B, A and B are the classifier's top two identities "
-             f"for {100 * blend_share:.1f}% of 300 blends (random pairs and conditions, seed {args.seed}).")
-    return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top2_share": blend_share}
+    notes = [f"{pairs} held-out (identity, condition) pairs x 8 transforms = {len(held)} faces, {size}x{size}."]
+    for name, accuracy_rows in readings.items():
+        notes.append(f"Read by `{name}` ({'targets checked here' if not notes[1:] else 'a second reader'}):\n\n"
+                     + markdown_table(accuracy_rows))
+    notes.append(checklist(checks))
+    notes.append(f"Blends: the share of faces whose two source identities are a judge's top two, out of {BLENDS} "
+                 f"random pairs (seed {args.seed}):\n\n" + markdown_table(
+                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)",
+                       **{f"`{n}`": f"{100 * v:.1f}%" for n, v in blends.items()}},
+                      {"faces": "reference: pixel mean of real A and real B faces in one condition",
+                       **{f"`{n}`": f"{100 * v:.1f}%" for n, v in mixes.items()}}]))
+    return {"rows": rows, "notes": "\n\n".join(notes), "attributes": readings, "blend_top2_share": blends,
+            "pixel_mix_top2_share": mixes}

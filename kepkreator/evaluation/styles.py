@@ -18,7 +18,7 @@ from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
-                                          training_holdout)
+                                          training_settings)
 from kepkreator.hub import load_model, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
@@ -49,7 +49,7 @@ def evaluate_gcn(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
     judge = load_model(AttributeClassifier, args.judge)
-    data = qmnist_styles(args.data_dir, holdout=training_holdout(folder), seed=0)
+    data = qmnist_styles(args.data_dir, holdout=training_settings(folder)["holdout"], seed=0)
     held = data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())

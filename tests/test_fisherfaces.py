@@ -1,0 +1,116 @@
+"""The Fisherface judge that scores the face-blending generator: fitted on real Yale faces, read back, saved,
+and the evaluation that uses it reproduces the shipped model card."""
+import json
+
+import pytest
+import torch
+
+from kepkreator.data.faces import face_styles, read_yale
+from kepkreator.evaluate import main as evaluate_main
+from kepkreator.hub import load_model
+from kepkreator.models.fisherfaces import FisherfaceJudge, undo
+from kepkreator.data.transforms import TRANSFORMS, dihedral
+from tests.conftest import ROOT, run
+
+
+@pytest.fixture(scope="module")
+def yale(data_dir):
+    return face_styles(read_yale(data_dir, size=64), holdout=0.1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def judge(yale):
+    train = yale.train
+    upright = train.subset(train.attributes[:, 2] == 0)
+    return FisherfaceJudge.fit(upright.images, upright.attributes, list(yale.schema.items()))
+
+
+def test_undo_reverses_every_transform():
+    image = torch.arange(12.0).view(1, 3, 4)
+    for t in range(len(TRANSFORMS)):
+        assert torch.equal(dihedral(dihedral(image, t), undo(t)), image)
+
+
+def test_it_reads_people_and_transforms_of_real_faces_it_never_saw(judge, yale):
+    held = yale.held_out  # 15 (identity, condition) pairs x 8 transforms, none of them fitted
+    readings = judge(held.images.float() / 255)
+    accuracy = {name: (readings[name].argmax(1) == held.attributes[:, column]).double().mean().item()
+                for column, name in enumerate(yale.schema)}
+    assert accuracy["identity"] >= 0.85 and accuracy["transform"] >= 0.85
+    assert accuracy["condition"] > 1 / 11  # above chance; Yale's conditions are hard to tell apart (README)
+
+
+def test_it_saves_and_loads_to_the_same_readings(judge, yale, tmp_path):
+    judge.save_pretrained(tmp_path)
+    loaded = load_model(FisherfaceJudge, tmp_path)
+    faces = yale.held_out.images[:16].float() / 255
+    for name, scores in judge(faces).items():
+        assert torch.allclose(loaded(faces)[name], scores)
+
+
+def test_fitting_explains_what_it_cannot_do(yale):
+    train = yale.train
+    upright = train.subset(train.attributes[:, 2] == 0)
+    without_happy = upright.attributes[:, 1] != yale.schema["condition"].index("happy")
+    with pytest.raises(ValueError, match=r"no upright training face has condition \['happy'\]"):
+        FisherfaceJudge.fit(upright.images[without_happy], upright.attributes[without_happy], list(yale.schema.items()))
+    with pytest.raises(ValueError, match="ends in the attribute 'transform'"):
+        FisherfaceJudge([("identity", ["a", "b"])])
+
+
+def test_the_entry_point_fits_a_kdef_judge_with_a_card(kdef_dir, tmp_path):
+    result = run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--image-size", "32",
+                 "--output-dir", str(tmp_path))
+    assert "leave-one-out accuracy identity" in result.stdout
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert [name for name, _ in config["schema"]] == ["identity", "condition", "transform"]
+    assert config["channels"] == 3 and config["image_size"] == 32
+    card = (tmp_path / "README.md").read_text()
+    assert "python -m train.fisherfaces --dataset kdef" in card and "Leave-one-out accuracy" in card
+    assert load_model(FisherfaceJudge, tmp_path)(torch.rand(2, 3, 32, 32))["identity"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
+    (["--dataset", "kdef"], "KDEF is not redistributable: pass --data-dir"),
+    (["--push-to-hub", "no-owner"], "--push-to-hub takes OWNER/NAME, got 'no-owner'"),
+])
+def test_bad_flags_get_clear_messages(flags, message, tmp_path):
+    result = run("train.fisherfaces", "--output-dir", str(tmp_path / "out"), *flags, check=False)
+    assert result.returncode == 2 and message in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_an_empty_folder_gets_a_clear_message(tmp_path):
+    result = run("train.fisherfaces", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out"), check=False)
+    assert result.returncode == 2 and "no Yale faces under" in result.stderr
+
+
+def test_the_shipped_face_card_is_what_the_evaluation_measures(capsys):
+    """The figures in weights/gcn-yale/metrics.json (and so in its card and the README) come back from a fresh run."""
+    evaluate_main(["faces"])
+    printed = capsys.readouterr().out
+    recorded = json.loads((ROOT / "weights" / "gcn-yale" / "metrics.json").read_text())
+    for row in recorded["rows"]:
+        assert f"{row['MSE']}  {row['PSNR']}" in printed
+    assert recorded["notes"] in printed
+
+
+def test_a_kdef_model_is_measured_with_a_kdef_judge(kdef_dir, tmp_path, capsys):
+    """Train a tiny KDEF generator, fit its judge, and measure it: the same path a user with a licensed copy takes."""
+    data = ["--dataset", "kdef", "--data-dir", str(kdef_dir), "--image-size", "32"]
+    run("train.gcn", *data, "--steps", "2", "--batch-size", "8", "--width", "8", "--classifier-width", "8",
+        "--output-dir", str(tmp_path / "gcn"))
+    run("train.fisherfaces", *data, "--output-dir", str(tmp_path / "judge"))
+    evaluate_main(["faces", "--weights", str(tmp_path / "gcn"), "--judge", str(tmp_path / "judge"),
+                   "--data-dir", str(kdef_dir)])
+    printed = capsys.readouterr().out
+    assert "1 held-out (identity, condition) pairs x 8 transforms = 16 faces, 32x32." in printed
+    assert f"Read by `{tmp_path / 'judge'}` (targets checked here)" in printed
+
+
+def test_a_judge_of_other_faces_is_refused(kdef_dir, tmp_path, capsys):
+    run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--output-dir", str(tmp_path))
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main(["faces", "--judge", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "reads other attributes than the model 'gcn-yale' draws (it knows 2 identity" in capsys.readouterr().err

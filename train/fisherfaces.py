@@ -1,0 +1,105 @@
+"""Fit the Fisherface judge that reads faces for the face-blending evaluation.
+
+    python -m train.fisherfaces --dataset yale --output-dir weights/fisherfaces-yale
+    python -m train.fisherfaces --dataset kdef --data-dir PATH
+
+Closed form, in seconds: eigenfaces and one Fisherface projection per
+attribute, from the upright real training faces only (the held-out
+(identity, condition) pairs, split as train.gcn splits them, are never seen).
+Its reliability is measured here too: leaving each upright training face out
+in turn, refitting on the rest and reading the face left out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from tqdm.auto import tqdm
+
+from kepkreator.cards import write_card
+from kepkreator.data.digits import DataError
+from kepkreator.data.transforms import TRANSFORMS, dihedral
+from kepkreator.models.fisherfaces import TRANSFORM, FisherfaceJudge
+from train.gcn import add_data_arguments, check_data_arguments, load_attribute_set
+from train.checkpoint import write_failure
+from train.loop import fail, machine_summary, push
+
+
+@torch.no_grad()
+def leave_one_out(images: torch.Tensor, attributes: torch.Tensor, schema: list) -> dict[str, float]:
+    """Per attribute, the share read right when each upright face is left out in turn, the judge fitted on
+    the others, and the face left out read in each of the 8 transforms (as the evaluation reads faces)."""
+    names = [name for name, _ in schema]
+    transform_column = names.index(TRANSFORM)
+    hits, seen = torch.zeros(len(names)), 0
+    for i in tqdm(range(len(images)), desc="leave-one-out", dynamic_ncols=True):
+        rest = torch.arange(len(images)) != i
+        try:
+            judge = FisherfaceJudge.fit(images[rest], attributes[rest], schema)
+        except ValueError:  # the face left out was its value's only example: nothing to learn it from
+            continue
+        faces = torch.stack([dihedral(images[i], t) for t in range(len(TRANSFORMS))]).float() / 255
+        truth = attributes[i].repeat(len(TRANSFORMS), 1)
+        truth[:, transform_column] = torch.arange(len(TRANSFORMS))
+        readings = judge(faces)
+        hits += torch.tensor([(readings[name].argmax(1) == truth[:, column]).sum().item()
+                              for column, name in enumerate(names)])
+        seen += len(faces)
+    return {name: hits[column].item() / max(seen, 1) for column, name in enumerate(names)}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=["yale", "kdef"], default="yale")
+    parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: ../shared/data)")
+    parser.add_argument("--output-dir", type=Path, default=None, help="where the judge is saved")
+    parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the judge and its card")
+    parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
+    add_data_arguments(parser)
+    args = parser.parse_args(argv)
+    args.output_dir = args.output_dir or Path("runs") / f"fisherfaces-{args.dataset}"
+    check_data_arguments(args)
+    if args.push_to_hub and args.push_to_hub.count("/") != 1:
+        fail(f"--push-to-hub takes OWNER/NAME, got {args.push_to_hub!r}")
+    try:
+        data = load_attribute_set(args)
+    except DataError as err:
+        fail(str(err))
+    train = data.train
+    upright = train.subset(train.attributes[:, list(data.schema).index(TRANSFORM)] == 0)
+    schema = list(data.schema.items())
+    started = time.perf_counter()
+    try:
+        judge = FisherfaceJudge.fit(upright.images, upright.attributes, schema)
+    except ValueError as err:
+        fail(str(err))
+    seconds = time.perf_counter() - started
+    reliability = leave_one_out(upright.images, upright.attributes, schema)
+    record = {
+        "fit_seconds": round(seconds, 2), "machine": machine_summary(), "face_components": judge.eigenfaces.shape[0],
+        "leave_one_out": reliability,
+        "run_config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "token"},
+        "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
+                 "images": len(upright),
+                 "command": "python -m train.fisherfaces " + " ".join(argv if argv is not None else sys.argv[1:])},
+    }
+    try:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
+        judge.save_pretrained(args.output_dir)
+        (args.output_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+        write_card(judge, args.output_dir)
+    except (OSError, SafetensorError) as err:
+        fail(f"could not write the judge in {args.output_dir}: {write_failure(err)}")
+    print(f"saved {args.output_dir}: {judge.eigenfaces.shape[0]} eigenfaces, fitted in {seconds:.2f} s; "
+          "leave-one-out accuracy " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in reliability.items()))
+    if args.push_to_hub:
+        push(args.push_to_hub, args.output_dir, args.token)
+
+
+if __name__ == "__main__":
+    main()
