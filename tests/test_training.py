@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tests.conftest import ROOT, TINY, assert_same, run, tensors
 
@@ -65,6 +66,21 @@ def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
     assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
 
 
+def test_blend_cooperation_teaches_the_generator_only(tmp_path):
+    """--blend-weight adds a term for the generator; the cooperating classifier still learns from real faces alone,
+    so its weights match a run without the term bit for bit."""
+    command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
+               "--batch-size", "16", "--width", "8", "--classifier-width", "8"]
+    run(*command, "--output-dir", str(tmp_path / "plain"))
+    blended = run(*command, "--blend-weight", "0.5", "--output-dir", str(tmp_path / "blend"))
+    assert "blend=" in blended.stderr
+    assert_same(tensors(tmp_path / "plain" / "classifier"), tensors(tmp_path / "blend" / "classifier"))
+    plain, blend = tensors(tmp_path / "plain"), tensors(tmp_path / "blend")
+    assert any(not torch.equal(plain[k], blend[k]) for k in plain)
+    card = json.loads((tmp_path / "blend" / "training.json").read_text())["card"]
+    assert card["hyperparameters"]["blend_weight"] == 0.5
+
+
 def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     command = ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
                "--cooldown", "2", "--shift", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
@@ -77,6 +93,7 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--shift", "20"], "--shift must be from 0 to 8 pixels, got 20"),
     (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
     (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
+    (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
 ])
 def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path):
     result = run("train.gcn", "--output-dir", str(tmp_path / "out"), *flags, check=False)

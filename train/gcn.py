@@ -26,6 +26,8 @@ from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerato
                         set_learning_rate)
 
 DATASETS = ("qmnist", "yale", "kdef")
+# The attribute a user blends in the app, which --blend-weight teaches the generator to blend.
+BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 
 
 def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
@@ -99,10 +101,31 @@ class GCNTask:
         cooperation = classification_loss(self.c(fake), attributes)
         self.c.train()
         g_loss = reconstruction + self.args.coop_weight * cooperation
+        losses = {"classifier": c_loss.item(), "mse": reconstruction.item(), "coop": cooperation.item()}
+        if self.args.blend_weight:
+            blending = self.blend_cooperation(attributes)
+            g_loss = g_loss + self.args.blend_weight * blending
+            losses["blend"] = blending.item()
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
-        return {"classifier": c_loss.item(), "mse": reconstruction.item(), "coop": cooperation.item()}
+        return losses
+
+    def blend_cooperation(self, attributes: torch.Tensor) -> torch.Tensor:
+        """Each combination of the batch with its blended attribute mixed, at a random weight, with another
+        row's value; the cooperating classifier must read the mix in proportion (a soft target) and the other
+        attributes as they are. No real image of a blend exists, so no reconstruction term applies."""
+        column = list(self.schema).index(BLENDED[self.args.dataset])
+        weight = torch.rand(len(attributes), 1, device=attributes.device)
+        partner = attributes[torch.randperm(len(attributes), device=attributes.device), column]
+        parts = [F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())]
+        size = len(self.schema[BLENDED[self.args.dataset]])
+        parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner, size).float()
+        self.c.eval()
+        logits = self.c(self.g(torch.cat(parts, 1)))
+        self.c.train()
+        return sum(F.cross_entropy(logit, parts[i] if i == column else attributes[:, i])
+                   for i, logit in enumerate(logits.values())) / len(logits)
 
     def sample_images(self):
         if self.args.classifier_only:
@@ -133,6 +156,9 @@ def main(argv=None) -> None:
     parser.add_argument("--classifier-width", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--coop-weight", type=float, default=0.05)
+    parser.add_argument("--blend-weight", type=float, default=0.0, metavar="W",
+                        help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
+                             "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
     parser.add_argument("--shift", type=int, default=0,
@@ -145,6 +171,8 @@ def main(argv=None) -> None:
     check_data_arguments(args)
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
+    if args.blend_weight < 0:
+        fail(f"--blend-weight must be 0 or more, got {args.blend_weight}")
     if not 0 <= args.shift <= 8:
         fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
     try:
@@ -164,8 +192,8 @@ def main(argv=None) -> None:
         "kind": kind, "dataset": args.dataset, "images": len(train),
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
-                                                           "classifier_width", "lr", "coop_weight", "cooldown",
-                                                           "shift")},
+                                                           "classifier_width", "lr", "coop_weight", "blend_weight",
+                                                           "cooldown", "shift")},
     })
 
 
