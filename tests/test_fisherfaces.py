@@ -109,8 +109,16 @@ def test_a_kdef_model_is_measured_with_a_kdef_judge(kdef_dir, tmp_path, capsys):
 
 
 def test_a_judge_of_other_faces_is_refused(kdef_dir, tmp_path, capsys):
-    run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--output-dir", str(tmp_path))
-    with pytest.raises(SystemExit) as stop:
-        evaluate_main(["faces", "--judge", str(tmp_path)])
-    assert stop.value.code == 2
-    assert "reads other attributes than the model 'gcn-yale' draws (it knows 2 identity" in capsys.readouterr().err
+    def refusal(judge) -> str:
+        with pytest.raises(SystemExit) as stop:
+            evaluate_main(["faces", "--judge", str(judge)])
+        assert stop.value.code == 2
+        return capsys.readouterr().err
+
+    run("train.fisherfaces", "--split-seed", "1", "--output-dir", str(tmp_path / "split1"))
+    assert ("fitted on other faces than the model 'gcn-yale' was trained on (split_seed 1 vs 0), so it may have "
+            "seen the held-out faces") in refusal(tmp_path / "split1")
+    run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--output-dir", str(tmp_path / "kdef"))
+    assert "dataset 'kdef' vs 'yale'" in refusal(tmp_path / "kdef")
+    (tmp_path / "kdef" / "training.json").unlink()  # a judge made elsewhere, without a record: its schema still tells
+    assert "reads other attributes than the model 'gcn-yale' draws (it knows 2 identity" in refusal(tmp_path / "kdef")

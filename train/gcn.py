@@ -32,8 +32,8 @@ BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 
 def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
     if args.dataset == "qmnist":
-        return qmnist_styles(args.data_dir, holdout=args.holdout, seed=0)
-    return face_styles(load_faces(**vars(args)), holdout=args.holdout, seed=0)
+        return qmnist_styles(args.data_dir, holdout=args.holdout, seed=args.split_seed)
+    return face_styles(load_faces(**vars(args)), holdout=args.holdout, seed=args.split_seed)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +41,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holdout", type=float, default=0.1,
                         help="qmnist: share of items that lose a colour (and as many a transform); "
                              "faces: share of (identity, condition) pairs held out")
+    parser.add_argument("--split-seed", type=int, default=0,
+                        help="which combinations are held out (default 0, the split of the shipped models)")
     parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
     parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
     parser.add_argument("--exclude-identities", type=int, default=0,

@@ -14,7 +14,7 @@ def training_settings(folder: Path) -> dict:
     the same combinations of the same data."""
     record = folder / "training.json"
     settings = json.loads(record.read_text())["run_config"] if record.exists() else {}
-    return {"holdout": 0.1, **settings}
+    return {"holdout": 0.1, "split_seed": 0, **settings}
 
 
 def psnr(mse: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -28,6 +29,8 @@ from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"identity": 0.90, "condition": 0.80}
+SPLIT_SETTINGS = ("dataset", "holdout", "split_seed", "exclude_identities", "image_size", "grey", "kdef_sessions",
+                  "kdef_expressions", "kdef_angles")
 BLENDS = 300
 
 
@@ -37,6 +40,25 @@ def load_face_judge(name: str) -> nn.Module:
     check_folder(folder)
     config = json.loads((folder / "config.json").read_text())
     return load_model(FisherfaceJudge if "face_components" in config else AttributeClassifier, folder)
+
+
+def data_split(folder: Path) -> dict:
+    """The settings that decide which real faces were fitted or trained on."""
+    settings = {"dataset": "yale", **training_settings(folder)}
+    return {key: settings.get(key) for key in SPLIT_SETTINGS}
+
+
+def check_same_split(judge_folder: Path, model_folder: Path, judge: str, model: str) -> None:
+    """A judge fitted on another split may have seen the model's held-out faces, which would flatter the model."""
+    if not (judge_folder / "training.json").exists():
+        return  # a judge without a record (made elsewhere): nothing to compare
+    judge_split, model_split = data_split(judge_folder), data_split(model_folder)
+    differences = [f"{key} {judge_split[key]!r} vs {model_split[key]!r}" for key in SPLIT_SETTINGS
+                   if judge_split[key] != model_split[key]]
+    if differences:
+        raise WeightsError(f"the judge {judge!r} was fitted on other faces than the model {model!r} was trained on "
+                           f"({', '.join(differences)}), so it may have seen the held-out faces: fit a judge with "
+                           "the model's data settings")
 
 
 def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
@@ -91,13 +113,14 @@ def evaluate_faces(args) -> dict:
     model = AttributeModel.from_pretrained(folder)
     judges = {name: load_face_judge(name) for name in args.judges}
     for name, judge in judges.items():
+        check_same_split(resolve(name), folder, name, args.weights)
         if judge.schema != model.schema:
             raise WeightsError(f"the judge {name!r} reads other attributes than the model {args.weights!r} draws "
                                f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
                                f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
     size = model.generator.image_size
     settings = {"dataset": "yale", **training_settings(folder), "data_dir": args.data_dir, "image_size": size}
-    data = face_styles(load_faces(**settings), holdout=settings["holdout"], seed=0)
+    data = face_styles(load_faces(**settings), holdout=settings["holdout"], seed=settings["split_seed"])
     train, held = data.train, data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())

@@ -49,7 +49,8 @@ def evaluate_gcn(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
     judge = load_model(AttributeClassifier, args.judge)
-    data = qmnist_styles(args.data_dir, holdout=training_settings(folder)["holdout"], seed=0)
+    settings = training_settings(folder)
+    data = qmnist_styles(args.data_dir, holdout=settings["holdout"], seed=settings["split_seed"])
     held = data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())
