@@ -34,7 +34,7 @@ def weights_path(name_or_path: str | Path) -> Path:
     if candidate.is_dir():
         return candidate
     shipped = sorted(p.name for p in WEIGHTS_DIR.iterdir() if (p / "config.json").exists()) if WEIGHTS_DIR.is_dir() else []
-    raise WeightsError(f"no weights folder {name_or_path!r}: not a folder, and not one of the shipped models "
+    raise WeightsError(f"no weights folder {str(name_or_path)!r}: not a folder, and not one of the shipped models "
                        f"({', '.join(shipped) or f'none in {WEIGHTS_DIR}'})")
 
 
@@ -56,7 +56,7 @@ def resolve(name_or_path: str | Path, repo_id: str | None = None, revision: str 
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=WEIGHT_FILES))
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
         reason = str(err).splitlines()[0][:300]
-        raise WeightsError(f"{name_or_path!r} is not a folder here, and the Hub repo {repo_id!r} is neither cached "
+        raise WeightsError(f"{str(name_or_path)!r} is not a folder here, and the Hub repo {repo_id!r} is neither cached "
                            f"nor reachable ({type(err).__name__}: {reason})") from err
 
 

@@ -70,11 +70,11 @@ def emnist_letters_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def kdef_dir(tmp_path_factory):
-    """A tiny KDEF-shaped folder: 2 people x 2 sessions x 3 expressions x 2 angles, plus files to ignore."""
+    """A tiny KDEF-shaped folder: 3 people x 2 sessions x 3 expressions x 2 angles, plus files to ignore."""
     root = tmp_path_factory.mktemp("kdef")
     rng = np.random.default_rng(0)
     for session in "AB":
-        for person in ("F01", "M02"):
+        for person in ("F01", "M02", "F03"):
             folder = root / f"{session}{person}"
             folder.mkdir()
             for expression in ("HA", "SA", "NE"):

@@ -34,12 +34,12 @@ def test_face_styles_hold_out_pairs_but_keep_every_identity_and_condition(data_d
 
 def test_kdef_reader_chooses_sessions_expressions_and_angles(kdef_dir):
     straight = read_kdef(kdef_dir, size=32)
-    assert len(straight) == 2 * 2 * 3  # sessions x people x expressions, straight only
-    assert {i for i, _, _ in straight} == {"F01", "M02"}
+    assert len(straight) == 2 * 3 * 3  # sessions x people x expressions, straight only
+    assert {i for i, _, _ in straight} == {"F01", "M02", "F03"}
     assert {c for _, c, _ in straight} == {"happy", "sad", "neutral"}
     assert straight[0][2].shape == (3, 32, 32)
     one = read_kdef(kdef_dir, sessions=("A",), expressions=("HA",), angles=("S", "HL"), size=16, colour=False)
-    assert len(one) == 4 and one[0][2].shape == (1, 16, 16)
+    assert len(one) == 6 and one[0][2].shape == (1, 16, 16)
 
 
 def test_kdef_reader_explains_what_it_expected(tmp_path, kdef_dir):

@@ -67,7 +67,7 @@ def test_the_entry_point_fits_a_kdef_judge_with_a_card(kdef_dir, tmp_path):
     assert config["channels"] == 3 and config["image_size"] == 32
     card = (tmp_path / "README.md").read_text()
     assert "python -m train.fisherfaces --dataset kdef" in card and "Leave-one-out accuracy" in card
-    assert load_model(FisherfaceJudge, tmp_path)(torch.rand(2, 3, 32, 32))["identity"].shape == (2, 2)
+    assert load_model(FisherfaceJudge, tmp_path)(torch.rand(2, 3, 32, 32))["identity"].shape == (2, 3)
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -121,4 +121,4 @@ def test_a_judge_of_other_faces_is_refused(kdef_dir, tmp_path, capsys):
     run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--output-dir", str(tmp_path / "kdef"))
     assert "dataset 'kdef' vs 'yale'" in refusal(tmp_path / "kdef")
     (tmp_path / "kdef" / "training.json").unlink()  # a judge made elsewhere, without a record: its schema still tells
-    assert "reads other attributes than the model 'gcn-yale' draws (it knows 2 identity" in refusal(tmp_path / "kdef")
+    assert "reads other attributes than the model 'gcn-yale' draws (it knows 3 identity" in refusal(tmp_path / "kdef")

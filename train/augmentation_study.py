@@ -1,4 +1,4 @@
-"""Does synthesizing new people help? The seed paper's augmentation claim, measured on the Yale faces.
+"""Does synthesizing new people help? The seed paper's augmentation claim, measured on the Yale faces (or KDEF).
 
     python -m train.gcn --dataset yale --exclude-identities 3 --output-dir runs/gcn-yale-study
     python -m train.augmentation_study --gcn runs/gcn-yale-study
@@ -7,7 +7,8 @@ A condition classifier is trained on the real faces of the generator's
 identities, either alone or with faces of new people synthesized by blending
 two identities at 0.5, and tested on the identities held out of both the
 generator and the classifier. Both arms run for several seeds; the table gives
-mean and spread, whichever way they come out.
+mean and spread, whichever way they come out. The faces are read as the
+generator's training recorded them (a KDEF generator needs --data-dir).
 """
 from __future__ import annotations
 
@@ -22,9 +23,13 @@ import torch.nn.functional as F
 from kepkreator.attributes import AttributeModel
 from kepkreator.augment import synthesize
 from kepkreator.cards import markdown_table
-from kepkreator.data.faces import read_yale
+from kepkreator.data.digits import DataError
+from kepkreator.data.faces import load_faces
+from kepkreator.evaluation.common import training_settings
+from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from train.augment import translate
+from train.loop import positive_int, fail
 
 
 def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditions: list[str], seed: int,
@@ -46,17 +51,26 @@ def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditi
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.augmentation_study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gcn", type=Path, required=True, help="a face GCN trained with --exclude-identities")
+    parser.add_argument("--gcn", required=True, help="a face GCN trained with --exclude-identities")
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--synthetic", type=int, default=264, help="synthesized faces added in the second arm")
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--seeds", type=positive_int, default=5)
+    parser.add_argument("--synthetic", type=positive_int, default=264, help="synthesized faces added in the second arm")
+    parser.add_argument("--steps", type=positive_int, default=400)
     parser.add_argument("--out", type=Path, default=Path("results") / "augmentation-yale")
     args = parser.parse_args(argv)
 
-    model = AttributeModel.from_pretrained(args.gcn)
+    try:
+        model = AttributeModel.from_pretrained(args.gcn)
+        if "identity" not in model.schema:
+            fail(f"{args.gcn} is not a face model: it draws {', '.join(model.schema)}")
+        settings = {"dataset": "yale", **training_settings(resolve(args.gcn))}
+        faces = load_faces(**{**settings, "data_dir": args.data_dir, "image_size": model.generator.image_size,
+                              "exclude_identities": 0})
+    except (WeightsError, DataError) as err:
+        fail(str(err))
     identities, conditions = model.schema["identity"], model.schema["condition"]
-    faces = read_yale(args.data_dir, size=model.generator.image_size)
+    if len(identities) < 2:
+        fail(f"{args.gcn} knows {len(identities)} identity: blending new people needs at least two")
     everyone = sorted({f[0] for f in faces})
     test_ids = [i for i in everyone if i not in identities]
     if not test_ids:
@@ -90,11 +104,14 @@ def main(argv=None) -> None:
               f"{len(conditions)} conditions (chance {100 / len(conditions):.1f}%). Synthesized faces: 0.5 blends of "
               f"two of the generator's {len(identities)} identities, random conditions, upright.\n\n"
               + markdown_table(rows) + "\n")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(report)
-    args.out.with_suffix(".json").write_text(json.dumps({"command": command, "test_identities": test_ids,
-                                                         "accuracy": results}, indent=2) + "\n")
     print(report)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".md").write_text(report)
+        args.out.with_suffix(".json").write_text(json.dumps({"command": command, "test_identities": test_ids,
+                                                             "accuracy": results}, indent=2) + "\n")
+    except OSError as err:
+        fail(f"could not write {args.out}.md / .json: {err.strerror or err}")
 
 
 if __name__ == "__main__":

@@ -51,18 +51,18 @@ def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: 
     parser.add_argument("--data-dir", type=Path, default=None, help=f"dataset root (default: {default_data_dir()})")
     parser.add_argument("--download", action="store_true", help="fetch the full dataset through torchvision first")
     parser.add_argument("--output-dir", type=Path, default=None, help="checkpoints, samples and the final model")
-    parser.add_argument("--steps", type=_positive_int, default=steps)
-    parser.add_argument("--batch-size", type=_positive_int, default=batch_size, help="global batch, over all processes")
+    parser.add_argument("--steps", type=positive_int, default=steps)
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch, over all processes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--checkpoint-every", type=_positive_int, default=500)
-    parser.add_argument("--sample-every", type=_positive_int, default=1000)
+    parser.add_argument("--checkpoint-every", type=positive_int, default=500)
+    parser.add_argument("--sample-every", type=positive_int, default=1000)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the final model and card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
-    parser.add_argument("--limit", type=_positive_int, default=None, help="train on the first N images only (smoke tests)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="train on the first N images only (smoke tests)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
