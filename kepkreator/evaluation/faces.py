@@ -132,13 +132,14 @@ def evaluate_faces(args) -> dict:
     readings, checks = {}, []
     for name, judge in judges.items():
         readings[name], judge_checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS)
-        checks = checks or judge_checks
+        if name == args.judges[0]:
+            checks = judge_checks
     blends, mixes = identity_blends(model, judges, args.seed), pixel_mix_blends(train, judges, args.seed)
     pairs = len({tuple(a) for a in held.attributes[:, :2].tolist()})
     notes = [f"{pairs} held-out (identity, condition) pairs x 8 transforms = {len(held)} faces, {size}x{size}."]
-    for name, accuracy_rows in readings.items():
-        notes.append(f"Read by `{name}` ({'targets checked here' if not notes[1:] else 'a second reader'}):\n\n"
-                     + markdown_table(accuracy_rows))
+    for order, (name, accuracy_rows) in enumerate(readings.items()):
+        role = "targets checked here" if order == 0 else "a second reader"
+        notes.append(f"Read by `{name}` ({role}):\n\n" + markdown_table(accuracy_rows))
     notes.append(checklist(checks))
     notes.append(f"Blends: the share of faces whose two source identities are a judge's top two, out of {BLENDS} "
                  f"random pairs (seed {args.seed}):\n\n" + markdown_table(

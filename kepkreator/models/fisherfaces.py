@@ -3,8 +3,8 @@
 Fisherfaces (Belhumeur, Hespanha & Kriegman 1997) project a face onto the
 directions that best separate one attribute's values (linear discriminant
 analysis after PCA) and name the nearest class centroid there; on the Yale
-faces they were shown to cope with lighting and expression far better than
-other methods. The judge is fitted in closed form on the upright real training
+faces, under changing lighting and expression, they had the lowest error rate
+of the methods that paper compared. The judge is fitted in closed form on the upright real training
 faces only. A face in one of the 8 dihedral transforms is first turned upright:
 the transform whose undoing leaves the smallest distance from face space (the
 residual after projecting onto the leading eigenfaces; Turk & Pentland 1991)
@@ -31,12 +31,13 @@ def undo(index: int) -> int:
     return (4 - index) % 4 if index < 4 else index
 
 
-def discriminant(centred: torch.Tensor, labels: torch.Tensor, classes: int) -> torch.Tensor:
-    """Fisherface projection (pixels -> classes - 1 directions) of mean-centred, flattened faces."""
-    count = len(centred)
+def discriminant(centred: torch.Tensor, principal_axes: torch.Tensor, labels: torch.Tensor,
+                 classes: int) -> torch.Tensor:
+    """Fisherface projection (pixels -> classes - 1 directions) of mean-centred, flattened faces whose
+    principal axes (rows, by falling variance) are given."""
     # PCA first, to as many directions as keep the within-class scatter invertible (N - c).
-    keep = max(1, min(count - classes, centred.shape[1]))
-    pca = torch.linalg.svd(centred, full_matrices=False).Vh[:keep].T
+    keep = max(1, min(len(centred) - classes, len(principal_axes)))
+    pca = principal_axes[:keep].T
     z = centred @ pca
     means = torch.stack([z[labels == c].mean(0) for c in range(classes)])
     within = (z - means[labels]).T @ (z - means[labels])
@@ -77,20 +78,21 @@ class FisherfaceJudge(nn.Module, PyTorchModelHubMixin, tags=["fisherfaces", "cla
         faces = images.flatten(1).double() / 255
         mean = faces.mean(0)
         centred = faces - mean
-        energy = torch.linalg.svdvals(centred).square().cumsum(0)
+        _, variances, principal_axes = torch.linalg.svd(centred, full_matrices=False)
+        energy = variances.square().cumsum(0)
         components = int((energy < FACE_SPACE_ENERGY * energy[-1]).sum()) + 1
         judge = cls(schema, size, channels, components)
         judge.mean_face.copy_(mean)
-        judge.eigenfaces.copy_(torch.linalg.svd(centred, full_matrices=False).Vh[:components])
+        judge.eigenfaces.copy_(principal_axes[:components])
         for column, (name, values) in enumerate(judge.read_attributes().items()):
             labels = attributes[:, column]
             missing = sorted(set(range(len(values))) - set(labels.tolist()))
             if missing:
                 raise ValueError(f"no upright training face has {name} {[values[m] for m in missing]}")
-            projection = discriminant(centred, labels, len(values))
+            projection = discriminant(centred, principal_axes, labels, len(values))
+            centroids = torch.stack([(centred[labels == c] @ projection).mean(0) for c in range(len(values))])
             judge.get_buffer(f"projection_{name}").copy_(projection)
-            judge.get_buffer(f"centroids_{name}").copy_(torch.stack([(centred[labels == c] @ projection).mean(0)
-                                                     for c in range(len(values))]))
+            judge.get_buffer(f"centroids_{name}").copy_(centroids)
         return judge.eval()
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
