@@ -94,6 +94,10 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
     (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
     (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
+    (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
+    (["--image-size", "0"], "--image-size: image_size 0 is not"),
+    (["--exclude-identities", "-2"], "--exclude-identities must be 0 or more, got -2"),
+    (["--dataset", "yale", "--exclude-identities", "14"], "excluding 14 of the 15 identities leaves fewer than two"),
 ])
 def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path):
     result = run("train.gcn", "--output-dir", str(tmp_path / "out"), *flags, check=False)

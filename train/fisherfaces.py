@@ -30,6 +30,10 @@ from train.checkpoint import write_failure
 from train.loop import fail, machine_summary, push
 
 
+# Where things are read from and written to: not part of what the judge is, and private paths stay off its card.
+NOT_RECORDED = {"data_dir", "output_dir", "push_to_hub", "token"}
+
+
 @torch.no_grad()
 def leave_one_out(images: torch.Tensor, attributes: torch.Tensor, schema: list) -> dict[str, float]:
     """Per attribute, the share read right when each upright face is left out in turn, the judge fitted on
@@ -83,7 +87,7 @@ def main(argv=None) -> None:
     record = {
         "fit_seconds": round(seconds, 2), "machine": machine_summary(), "face_components": judge.eigenfaces.shape[0],
         "leave_one_out": reliability,
-        "run_config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "token"},
+        "run_config": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED},
         "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
                  "images": len(upright),
                  "command": "python -m train.fisherfaces " + " ".join(argv if argv is not None else sys.argv[1:])},

@@ -20,7 +20,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
 from kepkreator.data.styles import AttributeSet, qmnist_styles
-from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
+from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator, base_size
 from train.augment import translate
 from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
@@ -55,6 +55,14 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def check_data_arguments(args: argparse.Namespace) -> None:
     if not 0 < args.holdout < 0.5:
         fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
+    if args.exclude_identities < 0:
+        fail(f"--exclude-identities must be 0 or more, got {args.exclude_identities}")
+    try:
+        if args.image_size > 256:
+            raise ValueError(f"image_size {args.image_size} is over 256")
+        base_size(args.image_size)  # the sides the generator can draw
+    except ValueError as err:
+        fail(f"--image-size: {err}; 32, 48, 56 and 64 are fine")
 
 
 def classification_loss(logits: dict[str, torch.Tensor], attributes: torch.Tensor) -> torch.Tensor:

@@ -106,7 +106,11 @@ def load_faces(dataset: str, data_dir: Path | str | None = None, image_size: int
     else:
         raise DataError(f"unknown face dataset {dataset!r}: choose yale or kdef")
     if exclude_identities:
-        excluded = set(held_out_identities(sorted({f[0] for f in faces}), exclude_identities))
+        identities = sorted({f[0] for f in faces})
+        if len(identities) - exclude_identities < 2:
+            raise DataError(f"excluding {exclude_identities} of the {len(identities)} identities leaves fewer than two "
+                            "to train on")
+        excluded = set(held_out_identities(identities, exclude_identities))
         faces = [f for f in faces if f[0] not in excluded]
     return faces
 
