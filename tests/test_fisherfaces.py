@@ -122,3 +122,10 @@ def test_a_judge_of_other_faces_is_refused(kdef_dir, tmp_path, capsys):
     assert "dataset 'kdef' vs 'yale'" in refusal(tmp_path / "kdef")
     (tmp_path / "kdef" / "training.json").unlink()  # a judge made elsewhere, without a record: its schema still tells
     assert "reads other attributes than the model 'gcn-yale' draws (it knows 3 identity" in refusal(tmp_path / "kdef")
+
+
+def test_a_failed_push_keeps_the_judge(kdef_dir, tmp_path):
+    result = run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--output-dir", str(tmp_path),
+                 "--push-to-hub", "someone/faces-judge", env={"HF_HUB_OFFLINE": "1"}, check=False)
+    assert result.returncode == 2 and "push to someone/faces-judge failed" in result.stderr
+    assert (tmp_path / "model.safetensors").exists() and (tmp_path / "README.md").exists()
