@@ -51,6 +51,12 @@ def user_errors(fn):
     return wrapped
 
 
+def first_drawing(draw, inputs: list):
+    """What `draw` makes of the controls' starting values: shown before any click, so the page never opens on
+    an empty image (Gradio keeps the file in its cache)."""
+    return draw(*(control.value for control in inputs))
+
+
 class PngFiles:
     """Images handed to Gradio as PNG files under unique names.
 

@@ -12,7 +12,7 @@ from torchvision.utils import make_grid
 from kepkreator.attributes import AttributeModel, readings_as_labels
 from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import png_file, user_errors
+from kepkreator.ui.common import first_drawing, png_file, user_errors
 from kepkreator.validation import choice, number, whole_number
 
 MAX_STEPS = 12
@@ -72,11 +72,13 @@ def build(model: AttributeModel) -> None:
             condition = gr.Dropdown(conditions, value=conditions[0], label="Condition")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
             draw_button = gr.Button("Draw", variant="primary", elem_id="fb-draw")
+        inputs = [identity_a, identity_b, blend, condition, transform]
+        first_face, *first_readings = first_drawing(face, inputs)
         with gr.Column(scale=1):
-            image = gr.Image(label="Generated face", type="filepath", format="png", elem_id="fb-output")
+            image = gr.Image(first_face, label="Generated face", type="filepath", format="png", elem_id="fb-output")
         with gr.Column(scale=1):
-            labels = [gr.Label(label=f"Classifier reads: {name}", num_top_classes=3) for name in schema]
-    inputs = [identity_a, identity_b, blend, condition, transform]
+            labels = [gr.Label(reading, label=f"Classifier reads: {name}", num_top_classes=3)
+                      for name, reading in zip(schema, first_readings)]
     draw = user_errors(face)
     draw_button.click(draw, inputs, [image, *labels], api_name="face")  # first, to keep the plain name
     for control in inputs:

@@ -6,7 +6,7 @@ import random
 import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, Handwriter, describe
-from kepkreator.ui.common import parse_colour, png_file, user_errors
+from kepkreator.ui.common import first_drawing, parse_colour, png_file, user_errors
 from kepkreator.validation import whole_number
 
 
@@ -39,10 +39,10 @@ def build(handwriter: Handwriter) -> None:
                 stroke = gr.Slider(-1, 2, value=0, step=0.25, label="Stroke thickness", info="-1 thinner, 2 bolder")
                 scale = gr.Slider(1, MAX_SCALE, value=3, step=1, label="Output scale", info="pixels per glyph pixel")
             button = gr.Button("Generate", variant="primary", elem_id="hw-generate")
+        inputs = [text, seed, variation, neatness, ink, paper, transparent, stroke, scale]
         with gr.Column(scale=2):
-            output = gr.Image(label="Handwriting", type="filepath", format="png", image_mode=None,
-                              buttons=["download", "fullscreen"], elem_id="hw-output")
-    inputs = [text, seed, variation, neatness, ink, paper, transparent, stroke, scale]
+            output = gr.Image(first_drawing(handwrite, inputs), label="Handwriting", type="filepath", format="png",
+                              image_mode=None, buttons=["download", "fullscreen"], elem_id="hw-output")
     handler = user_errors(handwrite)
     button.click(handler, inputs, output, api_name="handwrite")
     text.submit(handler, inputs, output, api_visibility="private")

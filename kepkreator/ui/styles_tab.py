@@ -8,7 +8,7 @@ from torchvision.utils import make_grid
 from kepkreator.attributes import AttributeGlyphs, AttributeModel, readings_as_labels
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import to_pil
-from kepkreator.ui.common import parse_colour, png_file, user_errors
+from kepkreator.ui.common import first_drawing, parse_colour, png_file, user_errors
 from kepkreator.validation import InputError, choice, number, whole_number
 
 MAX_SWEEP = 16
@@ -74,12 +74,14 @@ def build(model: AttributeModel) -> None:
                 blue = gr.Slider(0, 1, value=0, step=0.05, label="Blue")
             picker = gr.ColorPicker(value="#ff0000", label="Or pick a colour")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
+        inputs = [digit, writer_a, writer_b, blend, red, green, blue, transform]
+        first_digit, *first_readings = first_drawing(style_digit, inputs)
         with gr.Column(scale=1):
-            image = gr.Image(label="Generated", type="filepath", format="png", elem_id="st-output")
+            image = gr.Image(first_digit, label="Generated", type="filepath", format="png", elem_id="st-output")
         with gr.Column(scale=1):
-            labels = [gr.Label(label=f"Classifier reads: {name}", num_top_classes=5 if name == "writer" else 3)
-                      for name in schema]
-    inputs = [digit, writer_a, writer_b, blend, red, green, blue, transform]
+            labels = [gr.Label(reading, label=f"Classifier reads: {name}",
+                               num_top_classes=5 if name == "writer" else 3)
+                      for name, reading in zip(schema, first_readings)]
     draw = user_errors(style_digit)
     # The named endpoint first: Gradio names later events after the same function with a suffix.
     gr.Button("Draw", variant="primary", elem_id="st-draw").click(draw, inputs, [image, *labels], api_name="style_digit")
@@ -91,8 +93,9 @@ def build(model: AttributeModel) -> None:
         with gr.Row():
             number_text = gr.Textbox(label="Number", value="1905", scale=3, elem_id="st-number")
             write_button = gr.Button("Write", scale=1)
-        number_image = gr.Image(label="In this hand", type="filepath", format="png")
         number_inputs = [number_text, writer_a, writer_b, blend, red, green, blue, transform]
+        number_image = gr.Image(first_drawing(style_number, number_inputs), label="In this hand", type="filepath",
+                                format="png", elem_id="st-number-output")
         write_button.click(user_errors(style_number), number_inputs, number_image, api_name="style_number")
         number_text.submit(user_errors(style_number), number_inputs, number_image, api_visibility="private")
 

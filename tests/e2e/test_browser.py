@@ -26,6 +26,23 @@ def page(app_url):
         browser.close()
 
 
+def test_every_tab_opens_on_a_drawing_before_any_click(page, app_url):
+    from playwright.sync_api import expect
+
+    fresh = page.context.browser.new_page()
+    try:
+        fresh.goto(app_url)
+        for tab, output in (("Handwriting", "#hw-output"), ("QMNIST styles", "#st-output"),
+                            ("Face blending", "#fb-output")):
+            fresh.get_by_role("tab", name=tab).click()
+            image = fresh.locator(f"{output} img")
+            expect(image).to_be_visible(timeout=30_000)
+            fresh.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        expect(fresh.get_by_text("Classifier reads: identity")).to_be_visible()
+    finally:
+        fresh.close()
+
+
 def test_type_a_number_and_see_it_handwritten(page, artifacts):
     from playwright.sync_api import expect
 
