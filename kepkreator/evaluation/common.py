@@ -36,22 +36,35 @@ def mean_of_matching(train, held, columns: list[int]) -> torch.Tensor:
     return out
 
 
+def top_k_share(logits: torch.Tensor, truth: torch.Tensor, k: int = 1) -> float:
+    return (logits.topk(k, dim=1).indices == truth[:, None]).any(dim=1).double().mean().item()
+
+
+@torch.no_grad()
+def top1_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
+                  truth: torch.Tensor) -> dict[str, dict[str, float]]:
+    """{attribute: {"generated": share, "real": share}}: the judge's top-1 accuracy on generated images and on
+    the real images of the same combinations."""
+    readings = {"generated": judge(generated), "real": judge(real)}
+    return {name: {source: top_k_share(logits[name], truth[:, i]) for source, logits in readings.items()}
+            for i, name in enumerate(judge.schema)}
+
+
 @torch.no_grad()
 def attribute_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
                        truth: torch.Tensor, targets: dict[str, float], top5: tuple[str, ...] = ()
                        ) -> tuple[list[dict], list[tuple[str, bool, str]]]:
-    """Per attribute, the judge's top-1 accuracy on generated and on real images of the same combinations;
-    and for each target, whether the generated images reach it."""
+    """Per attribute, the judge's top-1 accuracy on generated and on real images of the same combinations (and
+    top-5 for the attributes in `top5`); and for each target, whether the generated images reach it."""
     readings = {"generated": judge(generated), "real": judge(real)}
     rows, checks = [], []
     for i, name in enumerate(judge.schema):
         row = {"attribute": name}
         for source, logits in readings.items():
-            top1 = (logits[name].argmax(dim=1) == truth[:, i]).double().mean().item()
+            top1 = top_k_share(logits[name], truth[:, i])
             row[f"{source} top-1"] = f"{100 * top1:.2f}%"
             if name in top5:
-                hit = (logits[name].topk(5, dim=1).indices == truth[:, i, None]).any(dim=1).double().mean().item()
-                row[f"{source} top-1"] += f" (top-5 {100 * hit:.2f}%)"
+                row[f"{source} top-1"] += f" (top-5 {100 * top_k_share(logits[name], truth[:, i], 5):.2f}%)"
             if source == "generated" and name in targets:
                 checks.append((f"{name} >= {100 * targets[name]:.0f}%", top1 >= targets[name], f"{100 * top1:.2f}%"))
         rows.append(row)

@@ -42,6 +42,12 @@ def load_face_judge(name: str) -> nn.Module:
     return load_model(FisherfaceJudge if "face_components" in config else AttributeClassifier, folder)
 
 
+def faces_as_trained(folder: Path, data_dir: Path | None, image_size: int) -> AttributeSet:
+    """The faces, and the split into training and held-out pairs, that the model in `folder` was trained with."""
+    settings = {"dataset": "yale", **training_settings(folder), "data_dir": data_dir, "image_size": image_size}
+    return face_styles(load_faces(**settings), holdout=settings["holdout"], seed=settings["split_seed"])
+
+
 def data_split(folder: Path) -> dict:
     """The settings that decide which real faces were fitted or trained on."""
     settings = {"dataset": "yale", **training_settings(folder)}
@@ -119,8 +125,7 @@ def evaluate_faces(args) -> dict:
                                f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
                                f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
     size = model.generator.image_size
-    settings = {"dataset": "yale", **training_settings(folder), "data_dir": args.data_dir, "image_size": size}
-    data = face_styles(load_faces(**settings), holdout=settings["holdout"], seed=settings["split_seed"])
+    data = faces_as_trained(folder, args.data_dir, size)
     train, held = data.train, data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())

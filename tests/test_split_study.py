@@ -1,0 +1,31 @@
+"""The split study, run as a user runs it: the shipped model on its own split, another split trained and judged."""
+import json
+
+from kepkreator.data.faces import face_styles, read_yale
+from tests.conftest import ROOT, run
+
+
+def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_dir):
+    out = tmp_path / "study"
+    command = ["train.split_study", "--splits", "0", "1", "--steps", "2", "--runs-dir", str(tmp_path / "runs"),
+               "--out", str(out)]
+    run(*command)
+    splits = json.loads(out.with_suffix(".json").read_text())["splits"]
+    shipped = json.loads((ROOT / "weights" / "gcn-yale" / "metrics.json").read_text())
+    fisher = {row["attribute"]: row["generated top-1"] for row in shipped["attributes"]["fisherfaces-yale"]}
+    assert f"{100 * splits['0']['identity']['generated']:.2f}%" == fisher["identity"]  # the card's figure, again
+    trained = json.loads((tmp_path / "runs" / "gcn-yale-split1" / "training.json").read_text())
+    assert trained["steps"] == 2 and trained["run_config"]["split_seed"] == 1
+    assert trained["card"]["hyperparameters"]["width"] == 48  # the shipped model's settings
+    assert splits["1"]["faces"] == len(face_styles(read_yale(data_dir), 0.1, seed=1).held_out) == 120
+    assert "| 1 | 120 |" in out.with_suffix(".md").read_text()
+    again = run(*command)  # a finished split is reused, not trained again
+    assert "Generative Cooperative Net" not in again.stderr
+    other = run(*command[:-4], "--steps", "3", *command[-4:], check=False)
+    assert other.returncode == 2 and "was trained with other settings than the shipped model's ({'steps': (2, 3)}" \
+        in other.stderr
+
+
+def test_bad_splits_get_a_clear_message(tmp_path):
+    result = run("train.split_study", "--splits", "1", "1", "--out", str(tmp_path / "x"), check=False)
+    assert result.returncode == 2 and "--splits takes distinct seeds of 0 or more, got [1, 1]" in result.stderr
