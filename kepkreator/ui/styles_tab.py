@@ -31,21 +31,24 @@ def build(model: AttributeModel) -> None:
 
     def style_digit(digit, writer_a, writer_b, blend, red, green, blue, transform):
         """One digit in the chosen hand, colour and transform, and what the cooperating classifier reads in it."""
-        image = model.generate(model.vector(**choices(digit, writer_a, writer_b, blend, red, green, blue, transform)))[0]
+        chosen = choices(digit, writer_a, writer_b, blend, red, green, blue, transform)
+        image = model.generate(model.vector(**chosen))[0]
         return [png_file(to_pil(image, scale=8)), *readings_as_labels(model, image)]
 
     def style_number(text, writer_a, writer_b, blend, red, green, blue, transform):
         """A number written digit by digit in the chosen hand, colour and transform."""
         chosen = choices("0", writer_a, writer_b, blend, red, green, blue, transform)
         chosen.pop("digit")
-        return png_file(write(text, AttributeGlyphs(model, "digit", **chosen), Style(seed=0), Layout(scale=3, ink=(0, 0, 0))))
+        glyphs = AttributeGlyphs(model, "digit", **chosen)
+        return png_file(write(text, glyphs, Style(seed=0), Layout(scale=3, ink=(0, 0, 0))))
 
     def style_grid(writer_a, writer_b, blend, red, green, blue):
         """Every digit (rows) in every transform (columns) for the chosen hand and colour."""
         base = choices("0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
         vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
                              for d in schema["digit"] for t in schema["transform"]])
-        return png_file(to_pil(make_grid(model.generate(vectors), nrow=len(schema["transform"]), pad_value=1.0), scale=3))
+        grid = make_grid(model.generate(vectors), nrow=len(schema["transform"]), pad_value=1.0)
+        return png_file(to_pil(grid, scale=3))
 
     def style_sweep(digit, writer_a, writer_b, red, green, blue, transform, steps):
         """The digit morphing from writer A to writer B in `steps` images."""
@@ -84,7 +87,8 @@ def build(model: AttributeModel) -> None:
                       for name, reading in zip(schema, first_readings)]
     draw = user_errors(style_digit)
     # The named endpoint first: Gradio names later events after the same function with a suffix.
-    gr.Button("Draw", variant="primary", elem_id="st-draw").click(draw, inputs, [image, *labels], api_name="style_digit")
+    draw_button = gr.Button("Draw", variant="primary", elem_id="st-draw")
+    draw_button.click(draw, inputs, [image, *labels], api_name="style_digit")
     for control in inputs:
         control.change(draw, inputs, [image, *labels], api_visibility="private", trigger_mode="always_last")
     picker.input(user_errors(picked), picker, [red, green, blue], api_visibility="private")
