@@ -21,7 +21,7 @@ from pathlib import Path
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
-from kepkreator.evaluation.common import mean_of_matching, per_image_mse, top1_accuracy
+from kepkreator.evaluation.common import mean_of_matching, per_image_mse, top_k_accuracy
 from kepkreator.evaluation.faces import check_same_split, faces_as_trained
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
@@ -67,7 +67,9 @@ def measure_split(model_folder: Path, judge_folder: Path, data_dir: Path | None)
     data = faces_as_trained(model_folder, data_dir, model.generator.image_size)
     held = data.held_out
     real, generated = held.images.float() / 255, model.generate(held.one_hot())
-    return {"faces": len(held), **top1_accuracy(judge, generated, real, held.attributes),
+    top1 = {name: {source: shares[1] for source, shares in by_source.items()}
+            for name, by_source in top_k_accuracy(judge, generated, real, held.attributes).items()}
+    return {"faces": len(held), **top1,
             "mse": per_image_mse(generated, real).mean().item(),
             "identity_mean_mse": per_image_mse(mean_of_matching(data.train, held, [0, 2]), real).mean().item()}
 

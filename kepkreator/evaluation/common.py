@@ -41,32 +41,31 @@ def top_k_share(logits: torch.Tensor, truth: torch.Tensor, k: int = 1) -> float:
 
 
 @torch.no_grad()
-def top1_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
-                  truth: torch.Tensor) -> dict[str, dict[str, float]]:
-    """{attribute: {"generated": share, "real": share}}: the judge's top-1 accuracy on generated images and on
-    the real images of the same combinations."""
+def top_k_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor, truth: torch.Tensor,
+                   ks: tuple[int, ...] = (1,)) -> dict[str, dict[str, dict[int, float]]]:
+    """{attribute: {"generated" | "real": {k: share}}}: how often the truth is among the judge's top k, for
+    generated images and for the real images of the same combinations (k up to the attribute's size)."""
     readings = {"generated": judge(generated), "real": judge(real)}
-    return {name: {source: top_k_share(logits[name], truth[:, i]) for source, logits in readings.items()}
-            for i, name in enumerate(judge.schema)}
+    return {name: {source: {k: top_k_share(logits[name], truth[:, i], k) for k in ks if k <= logits[name].shape[1]}
+                   for source, logits in readings.items()} for i, name in enumerate(judge.schema)}
 
 
-@torch.no_grad()
 def attribute_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real: torch.Tensor,
                        truth: torch.Tensor, targets: dict[str, float], top5: tuple[str, ...] = ()
                        ) -> tuple[list[dict], list[tuple[str, bool, str]]]:
     """Per attribute, the judge's top-1 accuracy on generated and on real images of the same combinations (and
     top-5 for the attributes in `top5`); and for each target, whether the generated images reach it."""
-    readings = {"generated": judge(generated), "real": judge(real)}
+    shares = top_k_accuracy(judge, generated, real, truth, ks=(1, 5) if top5 else (1,))
     rows, checks = [], []
-    for i, name in enumerate(judge.schema):
+    for name, by_source in shares.items():
         row = {"attribute": name}
-        for source, logits in readings.items():
-            top1 = top_k_share(logits[name], truth[:, i])
-            row[f"{source} top-1"] = f"{100 * top1:.2f}%"
+        for source, top in by_source.items():
+            row[f"{source} top-1"] = f"{100 * top[1]:.2f}%"
             if name in top5:
-                row[f"{source} top-1"] += f" (top-5 {100 * top_k_share(logits[name], truth[:, i], 5):.2f}%)"
-            if source == "generated" and name in targets:
-                checks.append((f"{name} >= {100 * targets[name]:.0f}%", top1 >= targets[name], f"{100 * top1:.2f}%"))
+                row[f"{source} top-1"] += f" (top-5 {100 * top[5]:.2f}%)"
+        if name in targets:
+            top1 = by_source["generated"][1]
+            checks.append((f"{name} >= {100 * targets[name]:.0f}%", top1 >= targets[name], f"{100 * top1:.2f}%"))
         rows.append(row)
     return rows, checks
 
