@@ -25,7 +25,7 @@ from kepkreator.augment import synthesize
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import load_faces
-from kepkreator.evaluation.common import training_settings
+from kepkreator.evaluation.faces import face_settings
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from train.augment import translate
@@ -63,9 +63,8 @@ def main(argv=None) -> None:
         model = AttributeModel.from_pretrained(args.gcn)
         if "identity" not in model.schema:
             fail(f"{args.gcn} is not a face model: it draws {', '.join(model.schema)}")
-        settings = {"dataset": "yale", **training_settings(resolve(args.gcn))}
-        faces = load_faces(**{**settings, "data_dir": args.data_dir, "image_size": model.generator.image_size,
-                              "exclude_identities": 0})
+        faces = load_faces(**{**face_settings(resolve(args.gcn)), "data_dir": args.data_dir,
+                              "image_size": model.generator.image_size, "exclude_identities": 0})
     except (WeightsError, DataError) as err:
         fail(str(err))
     identities, conditions = model.schema["identity"], model.schema["condition"]

@@ -24,7 +24,7 @@ from kepkreator.data.faces import face_styles, load_faces
 from kepkreator.data.styles import AttributeSet
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
                                           training_settings)
-from kepkreator.hub import WeightsError, check_folder, load_model, resolve, weights_path
+from kepkreator.hub import WeightsError, load_model, resolve, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
 
@@ -34,23 +34,31 @@ SPLIT_SETTINGS = ("dataset", "holdout", "split_seed", "exclude_identities", "ima
 BLENDS = 300
 
 
-def load_face_judge(name: str) -> nn.Module:
-    """A Fisherface judge or a convolutional attribute classifier, told apart by their config."""
+def load_face_judge(name: str) -> tuple[nn.Module, Path]:
+    """A Fisherface judge or a convolutional attribute classifier, told apart by their config, and its folder."""
     folder = resolve(name)
-    check_folder(folder)
-    config = json.loads((folder / "config.json").read_text())
-    return load_model(FisherfaceJudge if "face_components" in config else AttributeClassifier, folder)
+    try:
+        fisherfaces = "face_components" in json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        fisherfaces = False  # load_model names what is wrong with the folder
+    return load_model(FisherfaceJudge if fisherfaces else AttributeClassifier, folder), folder
+
+
+def face_settings(folder: Path) -> dict:
+    """A face model's recorded training settings (the Yale faces for a model without a record)."""
+    return {"dataset": "yale", **training_settings(folder)}
 
 
 def faces_as_trained(folder: Path, data_dir: Path | None, image_size: int) -> AttributeSet:
     """The faces, and the split into training and held-out pairs, that the model in `folder` was trained with."""
-    settings = {"dataset": "yale", **training_settings(folder), "data_dir": data_dir, "image_size": image_size}
-    return face_styles(load_faces(**settings), holdout=settings["holdout"], seed=settings["split_seed"])
+    settings = face_settings(folder)
+    faces = load_faces(**{**settings, "data_dir": data_dir, "image_size": image_size})
+    return face_styles(faces, holdout=settings["holdout"], seed=settings["split_seed"])
 
 
 def data_split(folder: Path) -> dict:
     """The settings that decide which real faces were fitted or trained on."""
-    settings = {"dataset": "yale", **training_settings(folder)}
+    settings = face_settings(folder)
     return {key: settings.get(key) for key in SPLIT_SETTINGS}
 
 
@@ -117,9 +125,11 @@ def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: in
 def evaluate_faces(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
-    judges = {name: load_face_judge(name) for name in args.judges}
-    for name, judge in judges.items():
-        check_same_split(resolve(name), folder, name, args.weights)
+    judges = {}
+    for name in args.judges:
+        judge, judge_folder = load_face_judge(name)
+        check_same_split(judge_folder, folder, name, args.weights)
+        judges[name] = judge
         if judge.schema != model.schema:
             raise WeightsError(f"the judge {name!r} reads other attributes than the model {args.weights!r} draws "
                                f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
