@@ -26,9 +26,7 @@ SchemaPairs = list[tuple[str, list[str]]]
 
 def base_size(image_size: int) -> tuple[int, int]:
     """(starting side, number of 2x upsamplings) to reach image_size: 28 = 7 x 4, 64 = 8 x 8."""
-    for start in (7, 8, 6, 5, 4):
-        if image_size <= 0:
-            break
+    for start in (7, 8, 6, 5, 4) if image_size > 0 else ():
         ups = math.log2(image_size / start)
         if ups.is_integer() and ups >= 1:
             return start, int(ups)
