@@ -103,7 +103,8 @@ def fit_summary(training: dict) -> str:
     """A model fitted in closed form (the Fisherface judge): its size, time and leave-one-out reliability."""
     readings = ", ".join(f"{name} {100 * share:.1f}%" for name, share in training.get("leave_one_out", {}).items())
     return (f"Fitted in {training['fit_seconds']} s ({training.get('machine', 'CPU')}), "
-            f"{training['face_components']} eigenfaces (95% of the training faces' variance).\n\n"
+            f"{training['face_components']} eigenfaces ({100 * training['face_space_energy']:.0f}% of the training "
+            "faces' variance).\n\n"
             f"Leave-one-out accuracy on the training faces (each upright face left out in turn, read in all 8 "
             f"transforms by a judge fitted on the others): {readings}.")
 

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.transforms import TRANSFORMS, dihedral
-from kepkreator.models.fisherfaces import TRANSFORM, FisherfaceJudge
+from kepkreator.models.fisherfaces import FACE_SPACE_ENERGY, TRANSFORM, FisherfaceJudge
 from train.gcn import add_data_arguments, check_data_arguments, load_attribute_set
 from train.checkpoint import write_failure
 from train.loop import fail, machine_summary, push
@@ -86,6 +86,7 @@ def main(argv=None) -> None:
     reliability = leave_one_out(upright.images, upright.attributes, schema)
     record = {
         "fit_seconds": round(seconds, 2), "machine": machine_summary(), "face_components": judge.eigenfaces.shape[0],
+        "face_space_energy": FACE_SPACE_ENERGY,
         "leave_one_out": reliability,
         "run_config": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED},
         "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
