@@ -71,7 +71,8 @@ def measure_split(model_folder: Path, judge_folder: Path, data_dir: Path | None)
             for name, by_source in top_k_accuracy(judge, generated, real, held.attributes).items()}
     return {"faces": len(held), **top1,
             "mse": per_image_mse(generated, real).mean().item(),
-            "identity_mean_mse": per_image_mse(mean_of_matching(data.train, held, [0, 2]), real).mean().item()}
+            "identity_mean_mse": per_image_mse(mean_of_matching(data.train, held, [0, 2]), real).mean().item(),
+            "training_minutes": json.loads((model_folder / "training.json").read_text())["training_seconds"] / 60}
 
 
 def report(results: dict[int, dict], command: str) -> str:
@@ -81,7 +82,8 @@ def report(results: dict[int, dict], command: str) -> str:
              "identity, real": percent(r["identity"]["real"]),
              "condition, generated": percent(r["condition"]["generated"]),
              "condition, real": percent(r["condition"]["real"]),
-             "MSE": f"{r['mse']:.4f}", "identity-mean MSE": f"{r['identity_mean_mse']:.4f}"}
+             "MSE": f"{r['mse']:.4f}", "identity-mean MSE": f"{r['identity_mean_mse']:.4f}",
+             "trained in": f"{r['training_minutes']:.1f} min"}
             for split, r in results.items()]
     unseen = [r for split, r in results.items() if split != 0]
     summary = ""
