@@ -129,3 +129,17 @@ def test_a_failed_push_keeps_the_judge(kdef_dir, tmp_path):
                  "--push-to-hub", "someone/faces-judge", env={"HF_HUB_OFFLINE": "1"}, check=False)
     assert result.returncode == 2 and "push to someone/faces-judge failed" in result.stderr
     assert (tmp_path / "model.safetensors").exists() and (tmp_path / "README.md").exists()
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_fit(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run("train.fisherfaces", "--output-dir", str(blocker / "out"), check=False)
+    assert result.returncode == 2 and "cannot write to --output-dir" in result.stderr
+    assert "leave-one-out" not in result.stderr  # no work was done and lost
+
+
+def test_a_model_that_draws_no_faces_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        evaluate_main(["faces", "--weights", "gcn-qmnist"])
+    assert "'gcn-qmnist' is not a face model: it draws digit, writer, colour, transform" in capsys.readouterr().err

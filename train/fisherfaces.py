@@ -74,6 +74,10 @@ def main(argv=None) -> None:
         data = load_attribute_set(args)
     except DataError as err:
         fail(str(err))
+    try:
+        args.output_dir.mkdir(parents=True, exist_ok=True)  # before the work, not after it
+    except OSError as err:
+        fail(f"cannot write to --output-dir {args.output_dir}: {err.strerror or err}")
     train = data.train
     upright = train.subset(train.attributes[:, list(data.schema).index(TRANSFORM)] == 0)
     schema = list(data.schema.items())
@@ -94,7 +98,6 @@ def main(argv=None) -> None:
                  "command": "python -m train.fisherfaces " + " ".join(argv if argv is not None else sys.argv[1:])},
     }
     try:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
         judge.save_pretrained(args.output_dir)
         (args.output_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n")
         write_card(judge, args.output_dir)

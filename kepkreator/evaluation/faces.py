@@ -125,6 +125,8 @@ def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: in
 def evaluate_faces(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
+    if "identity" not in model.schema:
+        raise WeightsError(f"{args.weights!r} is not a face model: it draws {', '.join(model.schema)}")
     judges = {}
     for name in args.judges:
         judge, judge_folder = load_face_judge(name)
