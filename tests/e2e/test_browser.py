@@ -43,17 +43,26 @@ def test_every_tab_opens_on_a_drawing_before_any_click(page, app_url):
         fresh.close()
 
 
-def test_type_a_number_and_see_it_handwritten(page, artifacts):
-    from playwright.sync_api import expect
+def wait_for_new_image(page, selector, previous_src):
+    """Wait until the output shows a drawing other than `previous_src`, fully loaded; return its size."""
+    page.wait_for_function(
+        """([selector, previous]) => {
+            const img = document.querySelector(selector);
+            return img && img.src && img.src !== previous && img.complete && img.naturalWidth > 0;
+        }""",
+        arg=[selector, previous_src], timeout=30_000)
+    return page.locator(selector).evaluate("img => [img.naturalWidth, img.naturalHeight]")
 
-    page.locator("#hw-text textarea").fill("2026")
+
+def test_type_a_number_and_see_it_handwritten(page, artifacts):
+    # The tab opens on a drawing of its starting text, so the test types something else
+    # and waits for that drawing to be replaced, not merely for an image to be present.
+    opening_src = page.locator("#hw-output img").evaluate("img => img.src")
+    page.locator("#hw-text textarea").fill("1984 31")
     page.locator("#hw-generate").click()
-    image = page.locator("#hw-output img")
-    expect(image).to_be_visible(timeout=30_000)
-    expect(image).to_have_attribute("src", __import__("re").compile(r".+"))
-    size = image.evaluate("img => img.complete ? [img.naturalWidth, img.naturalHeight] : [0, 0]")
-    assert size[0] > 2 * size[1] > 0
-    page.screenshot(path=str(artifacts / "handwriting-2026.png"), full_page=True)
+    width, height = wait_for_new_image(page, "#hw-output img", opening_src)
+    assert width > 2 * height > 0
+    page.screenshot(path=str(artifacts / "handwriting-1984.png"), full_page=True)
 
 
 def test_a_wrong_input_shows_its_message(page, artifacts):
@@ -69,22 +78,25 @@ def test_a_wrong_input_shows_its_message(page, artifacts):
     page.screenshot(path=str(artifacts / "handwriting-error.png"), full_page=True)
 
 
-def test_qmnist_styles_tab_draws_and_reads_back(page, artifacts):
+def test_qmnist_styles_tab_redraws_a_picked_digit_and_reads_it_back(page, artifacts):
     from playwright.sync_api import expect
 
     page.get_by_role("tab", name="QMNIST styles").click()
-    page.locator("#st-draw").click()
-    expect(page.locator("#st-output img")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Classifier reads: colour")).to_be_visible()
+    opening_src = page.locator("#st-output img").evaluate("img => img.src")
+    page.locator("#st-digit input").click()
+    page.get_by_role("option", name="3", exact=True).click()
+    width, height = wait_for_new_image(page, "#st-output img", opening_src)
+    assert width == height > 0
+    digit_reading = page.locator(".block", has=page.get_by_text("Classifier reads: digit", exact=True))
+    expect(digit_reading.get_by_test_id("label-output-value")).to_have_text("3", timeout=30_000)
     page.screenshot(path=str(artifacts / "qmnist-styles.png"), full_page=True)
 
 
-def test_face_blending_tab_draws_a_blend(page, artifacts):
-    from playwright.sync_api import expect
-
+def test_face_blending_tab_redraws_when_the_blend_moves(page, artifacts):
     page.get_by_role("tab", name="Face blending").click()
-    page.locator("#fb-draw").click()
-    image = page.locator("#fb-output img")
-    expect(image).to_be_visible(timeout=30_000)
-    assert image.evaluate("img => img.naturalWidth") == 256
+    opening_src = page.locator("#fb-output img").evaluate("img => img.src")
+    blend = page.locator("#fb-blend input[type=number]")
+    blend.fill("0")
+    blend.press("Enter")
+    assert wait_for_new_image(page, "#fb-output img", opening_src) == [256, 256]
     page.screenshot(path=str(artifacts / "face-blending.png"), full_page=True)
