@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from kepkreator.hub import WeightsError
 from kepkreator.models.gcn import AttributeClassifier
 
 
@@ -15,6 +16,25 @@ def training_settings(folder: Path) -> dict:
     record = folder / "training.json"
     settings = json.loads(record.read_text())["run_config"] if record.exists() else {}
     return {"holdout": 0.1, "split_seed": 0, **settings}
+
+
+def judge_config(name: str, folder: Path, model_schema: dict, how_to_make: str) -> dict | None:
+    """The config of a judge of the model's attributes (None if unreadable: the loader then says what is wrong).
+
+    Anything else is refused by name, before loading, where the loader could only say that the weights do not fit."""
+    if (folder / "classifier").is_dir():
+        raise WeightsError(f"{name!r} is a generator, not a judge: its cooperating classifier learned beside it "
+                           f"and would flatter it; make a judge with {how_to_make}")
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    attributes = [attribute for attribute, _ in config.get("schema") or []] if isinstance(config, dict) else []
+    if attributes != list(model_schema):
+        reads = f"reads {', '.join(attributes)}" if attributes else "has no attribute schema"
+        raise WeightsError(f"{name!r} is not a judge of this model: it {reads}, the model draws "
+                           f"{', '.join(model_schema)}; make a judge with {how_to_make}")
+    return config
 
 
 def psnr(mse: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -22,8 +21,8 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.faces import face_styles, load_faces
 from kepkreator.data.styles import AttributeSet
-from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
-                                          training_settings)
+from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
+                                          psnr, training_settings)
 from kepkreator.hub import WeightsError, load_model, resolve, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
@@ -34,13 +33,11 @@ SPLIT_SETTINGS = ("dataset", "holdout", "split_seed", "exclude_identities", "ima
 BLENDS = 300
 
 
-def load_face_judge(name: str) -> tuple[nn.Module, Path]:
+def load_face_judge(name: str, model_schema: dict) -> tuple[nn.Module, Path]:
     """A Fisherface judge or a convolutional attribute classifier, told apart by their config, and its folder."""
     folder = resolve(name)
-    try:
-        fisherfaces = "face_components" in json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        fisherfaces = False  # load_model names what is wrong with the folder
+    config = judge_config(name, folder, model_schema, "python -m train.fisherfaces")
+    fisherfaces = config is not None and "face_components" in config
     return load_model(FisherfaceJudge if fisherfaces else AttributeClassifier, folder), folder
 
 
@@ -129,7 +126,7 @@ def evaluate_faces(args) -> dict:
         raise WeightsError(f"{args.weights!r} is not a face model: it draws {', '.join(model.schema)}")
     judges = {}
     for name in args.judges:
-        judge, judge_folder = load_face_judge(name)
+        judge, judge_folder = load_face_judge(name, model.schema)
         check_same_split(judge_folder, folder, name, args.weights)
         judges[name] = judge
         if judge.schema != model.schema:

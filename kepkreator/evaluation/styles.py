@@ -17,9 +17,9 @@ from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
-from kepkreator.evaluation.common import (attribute_accuracy, checklist, mean_of_matching, per_image_mse, psnr,
-                                          training_settings)
-from kepkreator.hub import load_model, weights_path
+from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
+                                          psnr, training_settings)
+from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"digit": 0.97, "colour": 0.99, "transform": 0.97}
@@ -48,7 +48,10 @@ def same_writer_baseline(data: AttributeSet, held: AttributeSet, data_dir) -> tu
 def evaluate_gcn(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
-    judge = load_model(AttributeClassifier, args.judge)
+    judge_folder = resolve(args.judge)
+    judge_config(args.judge, judge_folder, model.schema,
+                 "python -m train.gcn --dataset qmnist --classifier-only (see the README)")
+    judge = load_model(AttributeClassifier, judge_folder)
     settings = training_settings(folder)
     data = qmnist_styles(args.data_dir, holdout=settings["holdout"], seed=settings["split_seed"])
     held = data.held_out
