@@ -106,7 +106,18 @@ def fit_summary(training: dict) -> str:
             f"{training['face_components']} eigenfaces ({100 * training['face_space_energy']:.0f}% of the training "
             "faces' variance).\n\n"
             f"Leave-one-out accuracy on the training faces (each upright face left out in turn, read in all 8 "
-            f"transforms by a judge fitted on the others): {readings}.")
+            f"transforms by a judge fitted on the others): {readings}."
+            + condition_confusions(training.get("leave_one_out_by_condition", {})))
+
+
+def condition_confusions(by_condition: dict) -> str:
+    """Which conditions the judge tells apart: a condition often misread as another looks like it to the judge."""
+    if not by_condition:
+        return ""
+    rows = [{"condition": name, "read right": f"{100 * entry['right']:.0f}%",
+             "most often misread as": entry["mostly_misread_as"] or "-", "faces": entry["faces"]}
+            for name, entry in sorted(by_condition.items(), key=lambda item: -item[1]["right"])]
+    return "\n\nThe same leave-one-out readings, per condition:\n\n" + markdown_table(rows)
 
 
 def render_body(folder: Path) -> tuple[str, str]:

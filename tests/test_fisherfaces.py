@@ -11,6 +11,7 @@ from kepkreator.hub import load_model
 from kepkreator.models.fisherfaces import FisherfaceJudge, undo
 from kepkreator.data.transforms import TRANSFORMS, dihedral
 from tests.conftest import ROOT, run
+from train.fisherfaces import by_condition
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,14 @@ def test_fitting_explains_what_it_cannot_do(yale):
         FisherfaceJudge([("identity", ["a", "b"])])
 
 
+def test_each_condition_is_reported_with_what_it_is_mistaken_for():
+    confusion = torch.tensor([[6, 2, 0], [5, 3, 0], [0, 0, 0]])  # true x read; nobody had the third condition
+    assert by_condition(confusion, ["normal", "sleepy", "wink"]) == {
+        "normal": {"right": 0.75, "mostly_misread_as": "sleepy", "faces": 8},
+        "sleepy": {"right": 0.375, "mostly_misread_as": "normal", "faces": 8}}
+    assert by_condition(torch.tensor([[4]]), ["happy"])["happy"]["mostly_misread_as"] is None
+
+
 def test_the_entry_point_fits_a_kdef_judge_with_a_card(kdef_dir, tmp_path):
     result = run("train.fisherfaces", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--image-size", "32",
                  "--output-dir", str(tmp_path))
@@ -67,6 +76,12 @@ def test_the_entry_point_fits_a_kdef_judge_with_a_card(kdef_dir, tmp_path):
     assert config["channels"] == 3 and config["image_size"] == 32
     card = (tmp_path / "README.md").read_text()
     assert "python -m train.fisherfaces --dataset kdef" in card and "Leave-one-out accuracy" in card
+    record = json.loads((tmp_path / "training.json").read_text())
+    by_condition = record["leave_one_out_by_condition"]
+    read_right = sum(entry["right"] * entry["faces"] for entry in by_condition.values())
+    assert read_right / sum(entry["faces"] for entry in by_condition.values()) == pytest.approx(
+        record["leave_one_out"]["condition"])  # the per-condition rows add up to the overall figure
+    assert "| condition | read right | most often misread as | faces |" in card
     assert load_model(FisherfaceJudge, tmp_path)(torch.rand(2, 3, 32, 32))["identity"].shape == (2, 3)
 
 

@@ -30,17 +30,21 @@ from train.checkpoint import write_failure
 from train.loop import fail, machine_summary, push
 
 
+CONDITION = "condition"  # the attribute whose confusions the card spells out (Yale's conditions, KDEF's expressions)
 # Where things are read from and written to: not part of what the judge is, and private paths stay off its card.
 NOT_RECORDED = {"data_dir", "output_dir", "push_to_hub", "token"}
 
 
 @torch.no_grad()
-def leave_one_out(images: torch.Tensor, attributes: torch.Tensor, schema: list) -> dict[str, float]:
+def leave_one_out(images: torch.Tensor, attributes: torch.Tensor, schema: list) -> tuple[dict[str, float], dict]:
     """Per attribute, the share read right when each upright face is left out in turn, the judge fitted on
-    the others, and the face left out read in each of the 8 transforms (as the evaluation reads faces)."""
+    the others, and the face left out read in each of the 8 transforms (as the evaluation reads faces);
+    and, per condition, how it was read (which conditions a judge can tell apart at all)."""
     names = [name for name, _ in schema]
-    transform_column = names.index(TRANSFORM)
+    transform_column, condition_column = names.index(TRANSFORM), names.index(CONDITION)
+    conditions = schema[condition_column][1]
     hits, seen = torch.zeros(len(names)), 0
+    confusion = torch.zeros(len(conditions), len(conditions), dtype=torch.long)  # true x read
     for i in tqdm(range(len(images)), desc="leave-one-out", dynamic_ncols=True):
         rest = torch.arange(len(images)) != i
         try:
@@ -53,8 +57,25 @@ def leave_one_out(images: torch.Tensor, attributes: torch.Tensor, schema: list) 
         readings = judge(faces)
         hits += torch.tensor([(readings[name].argmax(1) == truth[:, column]).sum().item()
                               for column, name in enumerate(names)])
+        confusion[attributes[i, condition_column]] += readings[CONDITION].argmax(1).bincount(
+            minlength=len(conditions))
         seen += len(faces)
-    return {name: hits[column].item() / max(seen, 1) for column, name in enumerate(names)}
+    shares = {name: hits[column].item() / max(seen, 1) for column, name in enumerate(names)}
+    return shares, by_condition(confusion, conditions)
+
+
+def by_condition(confusion: torch.Tensor, conditions: list[str]) -> dict[str, dict]:
+    """Per condition: the share of its faces read right, and the other condition it was most often read as."""
+    out = {}
+    for true, row in enumerate(confusion):
+        if row.sum() == 0:
+            continue
+        wrong = row.clone()
+        wrong[true] = 0
+        out[conditions[true]] = {"right": row[true].item() / row.sum().item(),
+                                 "mostly_misread_as": conditions[wrong.argmax()] if wrong.any() else None,
+                                 "faces": row.sum().item()}
+    return out
 
 
 def main(argv=None) -> None:
@@ -87,11 +108,12 @@ def main(argv=None) -> None:
     except ValueError as err:
         fail(str(err))
     seconds = time.perf_counter() - started
-    reliability = leave_one_out(upright.images, upright.attributes, schema)
+    reliability, conditions = leave_one_out(upright.images, upright.attributes, schema)
     record = {
         "fit_seconds": round(seconds, 2), "machine": machine_summary(), "face_components": judge.eigenfaces.shape[0],
         "face_space_energy": FACE_SPACE_ENERGY,
         "leave_one_out": reliability,
+        "leave_one_out_by_condition": conditions,
         "run_config": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED},
         "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
                  "images": len(upright),
