@@ -27,6 +27,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.handwriting import Handwriter
 from kepkreator.loadtest import run_load
+from kepkreator.validation import positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
 # The app as shipped is measured against these settings (see `python app.py --help`).
@@ -114,7 +115,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def app_measures(clients: list[int], requests: int, flags: list[str]) -> tuple[list[dict], dict]:
+def app_run(clients: list[int], requests: int, flags: list[str]) -> tuple[list[dict], float, int]:
+    """One app started with `flags`: the load results for each number of clients, its cold start (s) and peak
+    memory (MiB)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
@@ -131,18 +134,42 @@ def app_measures(clients: list[int], requests: int, flags: list[str]) -> tuple[l
                 cold = time.perf_counter() - started
             except Exception:  # not listening yet
                 time.sleep(0.2)
-        rows = []
-        for n in clients:
-            result = run_load(url, clients=n, requests=requests)
-            rows.append({"app": " ".join(flags) or "defaults", "concurrent clients": n,
-                         "requests": result["requests"], "errors": result["errors"],
-                         "p50 ms": f"{result['p50_ms']:.0f}", "p95 ms": f"{result['p95_ms']:.0f}",
-                         "requests/s": f"{result['requests_per_second']:.1f}"})
+        results = [run_load(url, clients=n, requests=requests) for n in clients]
         peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
-        return rows, {"cold start, process start to first image (s)": f"{cold:.1f}", "app peak memory (MiB)": peak}
+        return results, cold, peak
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def median_and_range(values: list[float], digits: int) -> str:
+    middle = f"{statistics.median(values):.{digits}f}"
+    return middle if len(values) == 1 else f"{middle} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def app_measures(rounds: int, requests: int) -> tuple[list[dict], dict]:
+    """The app's settings compared under load. One run per setting says little on a shared machine, so the
+    settings take turns for `rounds` rounds (drift then touches them all alike); each figure is the median
+    over the rounds, with the lowest and highest in brackets."""
+    settings = [([], [1, 10, 50])] + [(flags, [10, 50]) for flags in APP_VARIANTS]
+    runs: dict[tuple[str, int], list[dict]] = {}
+    colds, peaks = [], []
+    for _ in range(rounds):
+        for flags, clients in settings:
+            results, cold, peak = app_run(clients, requests, flags)
+            for n, result in zip(clients, results):
+                runs.setdefault((" ".join(flags) or "defaults", n), []).append(result)
+            if not flags:
+                colds.append(cold)
+                peaks.append(peak)
+    rows = [{"app": name, "concurrent clients": n, "rounds": len(results),
+             "requests": sum(r["requests"] for r in results), "errors": sum(r["errors"] for r in results),
+             "p50 ms": median_and_range([r["p50_ms"] for r in results], 0),
+             "p95 ms": median_and_range([r["p95_ms"] for r in results], 0),
+             "requests/s": median_and_range([r["requests_per_second"] for r in results], 1)}
+            for (name, n), results in runs.items()]
+    return rows, {"cold start, process start to first image (s)": median_and_range(colds, 1),
+                  "app peak memory (MiB)": max(peaks)}
 
 
 def training_throughput(steps: int) -> list[dict]:
@@ -161,23 +188,26 @@ def training_throughput(steps: int) -> list[dict]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
-    parser.add_argument("--runs", type=int, default=50, help="repetitions per latency figure")
-    parser.add_argument("--requests", type=int, default=10, help="requests per client in the concurrency runs")
-    parser.add_argument("--train-steps", type=int, default=40)
+    parser.add_argument("--runs", type=positive_int, default=50, help="repetitions per latency figure")
+    parser.add_argument("--requests", type=positive_int, default=10,
+                        help="requests per client in the concurrency runs")
+    parser.add_argument("--rounds", type=positive_int, default=3,
+                        help="rounds of the app comparison, the settings taking turns")
+    parser.add_argument("--train-steps", type=positive_int, default=40)
     args = parser.parse_args(argv)
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
     sections["passes"] = shared_passes([1, 8, 32], args.runs)
-    sections["app"], extra = app_measures([1, 10, 50], args.requests, [])
-    for flags in APP_VARIANTS:
-        sections["app"] += app_measures([10, 50], args.requests, flags)[0]
+    sections["app"], extra = app_measures(args.rounds, args.requests)
     sections["training"] = training_throughput(args.train_steps)
     extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
-    markdown = f"Machine: {machine}.\n\n" + "\n\n".join(markdown_table(rows) for rows in sections.values()) + "\n"
+    markdown = (f"Machine: {machine}. The app's settings took turns for {args.rounds} round(s) of load; each of "
+                "their figures is the median over the rounds, the lowest and highest in brackets.\n\n"
+                + "\n\n".join(markdown_table(rows) for rows in sections.values()) + "\n")
     (args.out / "results.md").write_text(markdown)
     print(markdown)
 

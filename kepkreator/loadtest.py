@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gradio_client import Client
 
+from kepkreator.validation import positive_int
+
 # One request per tab; `n` varies the request as different visitors would (a digit, a seed, a blend).
 REQUESTS = {
     "/handwrite": lambda api, n: [str(2000 + n), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3],
@@ -66,8 +68,8 @@ def run_load(url: str, clients: int, requests: int, timeout: float = 600, reques
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("url")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--clients", type=positive_int, default=50)
+    parser.add_argument("--requests", type=positive_int, default=20)
     args = parser.parse_args(argv)
     print(json.dumps(run_load(args.url, args.clients, args.requests), indent=2))
 

@@ -1,6 +1,7 @@
 """Checks for values a user typed or an API client sent: each failure is an InputError saying what to fix."""
 from __future__ import annotations
 
+import argparse
 import math
 
 
@@ -34,3 +35,14 @@ def choice(name: str, value, options: list[str]) -> str:
         shown = ", ".join(options[:12]) + (" ..." if len(options) > 12 else "")
         raise InputError(f"unknown {name} {text[:40]!r}: choose one of {shown}")
     return text
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value

@@ -28,8 +28,9 @@ from kepkreator.data.faces import load_faces
 from kepkreator.evaluation.faces import face_settings
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
+from kepkreator.validation import positive_int
 from train.augment import translate
-from train.loop import positive_int, fail
+from train.loop import fail
 
 
 def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditions: list[str], seed: int,

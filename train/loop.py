@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 from torchvision.utils import save_image
 
 from kepkreator.data.digits import default_data_dir
+from kepkreator.validation import positive_int
 from train.checkpoint import (CHECKPOINT_NAME, CheckpointError, load_checkpoint, read_run_config, save_checkpoint,
                               write_failure)
 
@@ -60,16 +61,6 @@ def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: 
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the final model and card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
     parser.add_argument("--limit", type=positive_int, default=None, help="train on the first N images only (smoke tests)")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 def fail(message: str) -> None:

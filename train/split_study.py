@@ -25,9 +25,10 @@ from kepkreator.evaluation.common import mean_of_matching, per_image_mse, top_k_
 from kepkreator.evaluation.faces import check_same_split, faces_as_trained
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
+from kepkreator.validation import positive_int
 from train.fisherfaces import main as fit_judge
 from train.gcn import main as train_gcn
-from train.loop import fail, positive_int
+from train.loop import fail
 
 SHIPPED_MODEL, SHIPPED_JUDGE = "gcn-yale", "fisherfaces-yale"
 

@@ -1,0 +1,19 @@
+"""The benchmark's own pieces: its summary of repeated rounds and its flags (the full run takes minutes and
+lives in bench/, made by `python -m kepkreator.bench`)."""
+import pytest
+
+from kepkreator.bench import main as bench_main
+from kepkreator.bench import median_and_range
+
+
+def test_rounds_are_summarised_by_their_median_and_range():
+    assert median_and_range([19.8, 13.4, 16.6], 1) == "16.6 (13.4-19.8)"
+    assert median_and_range([5.31], 1) == "5.3"  # one round: no range to give
+
+
+@pytest.mark.parametrize("flag", ["--runs", "--requests", "--rounds", "--train-steps"])
+def test_a_count_below_one_is_refused_before_any_work(flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bench_main([flag, "0"])
+    assert stop.value.code == 2
+    assert f"argument {flag}: expected a number of at least 1, got 0" in capsys.readouterr().err
