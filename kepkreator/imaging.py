@@ -1,8 +1,9 @@
-"""Tensor images to PIL."""
+"""Tensor images to PIL, alone or in a captioned grid."""
 from __future__ import annotations
 
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
+from torchvision.utils import make_grid
 
 
 def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
@@ -10,3 +11,31 @@ def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
     array = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(2).numpy()
     picture = Image.fromarray(array)
     return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST) if scale > 1 else picture
+
+
+def blend_captions(steps: int) -> list[str]:
+    """Captions for `steps` images from A to B: the ends by name, the rest by B's share."""
+    return ["A", *(f"{i / (steps - 1):.2f}" for i in range(1, steps - 1)), "B"]
+
+
+def labelled_grid(images: torch.Tensor, columns: list[str], rows: list[str] | None = None,
+                  scale: int = 1) -> Image.Image:
+    """N x C x H x W images in [0, 1] laid out len(columns) across, each column captioned above and, with
+    `rows`, each row captioned on the left: a grid a visitor can read without counting cells."""
+    padding = 2
+    grid = to_pil(make_grid(images, nrow=len(columns), padding=padding, pad_value=1.0), scale)
+    font = ImageFont.load_default(size=max(11, 4 * scale))
+    top = font.size + 8
+    left = max(int(font.getlength(text)) for text in rows) + 10 if rows else 0
+    canvas = Image.new(grid.mode, (grid.width + left, grid.height + top), "white")
+    canvas.paste(grid, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    ink = "black"
+    cell_w, cell_h = (images.shape[-1] + padding) * scale, (images.shape[-2] + padding) * scale
+    first_x = left + padding * scale + images.shape[-1] * scale // 2  # the centre of the first cell
+    first_y = top + padding * scale + images.shape[-2] * scale // 2
+    for i, text in enumerate(columns):
+        draw.text((first_x + i * cell_w, top // 2), text, fill=ink, font=font, anchor="mm")
+    for j, text in enumerate(rows or []):
+        draw.text((left - 6, first_y + j * cell_h), text, fill=ink, font=font, anchor="rm")
+    return canvas

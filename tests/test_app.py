@@ -132,10 +132,10 @@ def test_a_number_in_the_chosen_hand_and_the_grids(client, writers):
     assert number.width > 2 * number.height
     grid = Image.open(client.predict(*[args[k] for k in ("writer_a", "writer_b", "blend", "red", "green", "blue")],
                                      api_name="/style_grid"))
-    assert grid.height > grid.width  # 8 transforms across, 10 digits down
+    assert grid.width > grid.height  # 10 digits across, 8 transforms down, each captioned
     sweep = Image.open(client.predict(*[args[k] for k in ("digit", "writer_a", "writer_b", "red", "green", "blue",
                                                           "transform")], 6, api_name="/style_sweep"))
-    assert sweep.width > 5 * sweep.height
+    assert sweep.width == (6 * (28 + 2) + 2) * 4 and sweep.height < 2 * (28 + 2) * 4  # one captioned row of 6
     with pytest.raises(AppError, match="Value 40 is greater than maximum value 16"):  # the Slider's own check
         client.predict(*[args[k] for k in ("digit", "writer_a", "writer_b", "red", "green", "blue", "transform")], 40,
                        api_name="/style_sweep")

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import gradio as gr
 import torch
-from torchvision.utils import make_grid
 
 from kepkreator.attributes import AttributeModel, readings_as_labels
 from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
-from kepkreator.imaging import to_pil
+from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import first_drawing, png_file, user_errors
 from kepkreator.validation import choice, number, whole_number
 
@@ -46,7 +45,7 @@ def build(model: AttributeModel) -> None:
         transform = choice("transform", transform, schema["transform"])
         vectors = torch.cat([model.vector(identity=blended(identity_a, identity_b, i / (steps - 1)), condition=c,
                                           transform=transform) for c in conditions for i in range(steps)])
-        return png_file(to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=2))
+        return png_file(labelled_grid(model.generate(vectors), blend_captions(steps), conditions, scale=2))
 
     def export(count, blend, seed):
         """A zip of synthesized faces (blends of two random identities) with labels.csv."""

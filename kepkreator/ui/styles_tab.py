@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import gradio as gr
 import torch
-from torchvision.utils import make_grid
 
 from kepkreator.attributes import AttributeGlyphs, AttributeModel, readings_as_labels
 from kepkreator.handwriting import Layout, Style, write
-from kepkreator.imaging import to_pil
+from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import first_drawing, parse_colour, png_file, user_errors
 from kepkreator.validation import InputError, choice, number, whole_number
 
@@ -46,16 +45,15 @@ def build(model: AttributeModel) -> None:
         """Every digit (rows) in every transform (columns) for the chosen hand and colour."""
         base = choices("0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
         vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
-                             for d in schema["digit"] for t in schema["transform"]])
-        grid = make_grid(model.generate(vectors), nrow=len(schema["transform"]), pad_value=1.0)
-        return png_file(to_pil(grid, scale=3))
+                             for t in schema["transform"] for d in schema["digit"]])
+        return png_file(labelled_grid(model.generate(vectors), schema["digit"], schema["transform"], scale=3))
 
     def style_sweep(digit, writer_a, writer_b, red, green, blue, transform, steps):
         """The digit morphing from writer A to writer B in `steps` images."""
         steps = whole_number("steps", steps, 2, MAX_SWEEP)
         vectors = torch.cat([model.vector(**choices(digit, writer_a, writer_b, i / (steps - 1), red, green, blue,
                                                     transform)) for i in range(steps)])
-        return png_file(to_pil(make_grid(model.generate(vectors), nrow=steps, pad_value=1.0), scale=4))
+        return png_file(labelled_grid(model.generate(vectors), blend_captions(steps), scale=4))
 
     def picked(colour):
         r, g, b = parse_colour("picked", colour)
