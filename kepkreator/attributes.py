@@ -36,7 +36,8 @@ class AttributeModel:
     def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None,
                         batch_requests: bool = False) -> "AttributeModel":
         folder = resolve(name_or_path, repo_id)
-        classifier = load_model(AttributeClassifier, folder / "classifier") if (folder / "classifier").is_dir() else None
+        has_classifier = (folder / "classifier").is_dir()
+        classifier = load_model(AttributeClassifier, folder / "classifier") if has_classifier else None
         return cls(load_model(AttributeGenerator, folder), classifier, batch_requests)
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:

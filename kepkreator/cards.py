@@ -69,10 +69,22 @@ KIND_NOTES = {
 
 
 USAGE = {
-    "cgan": 'from kepkreator import Handwriter\n\nimage = Handwriter.from_pretrained("{folder}")("2026", seed=7)  # a PIL image\nimage.save("2026.png")',
-    "fisherfaces": 'from kepkreator.hub import load_model\nfrom kepkreator.models.fisherfaces import FisherfaceJudge\n\njudge = load_model(FisherfaceJudge, "{folder}")\nscores = judge(faces)  # faces: N x C x 64 x 64 in [0, 1]; scores["identity"].argmax(1) names the person',
-    "judge": 'from kepkreator.hub import load_model\nfrom kepkreator.models.judge import Judge\n\njudge = load_model(Judge, "{folder}")\nprobabilities, features = judge.read(images)  # images: N x 1 x 28 x 28 in [-1, 1]',
-    "gcn": 'from kepkreator.attributes import AttributeModel\n\nmodel = AttributeModel.from_pretrained("{folder}")\nprint(model.schema.keys())\n# one value name per attribute, or {{value: weight}} to blend\nimage = model.generate(model.vector(**choices))[0]',
+    "cgan": ('from kepkreator import Handwriter\n\n'
+             'image = Handwriter.from_pretrained("{folder}")("2026", seed=7)  # a PIL image\n'
+             'image.save("2026.png")'),
+    "fisherfaces": ('from kepkreator.hub import load_model\n'
+                    'from kepkreator.models.fisherfaces import FisherfaceJudge\n\n'
+                    'judge = load_model(FisherfaceJudge, "{folder}")\n'
+                    'scores = judge(faces)  # faces: N x C x 64 x 64 in [0, 1]\n'
+                    'person = scores["identity"].argmax(1)'),
+    "judge": ('from kepkreator.hub import load_model\nfrom kepkreator.models.judge import Judge\n\n'
+              'judge = load_model(Judge, "{folder}")\n'
+              'probabilities, features = judge.read(images)  # images: N x 1 x 28 x 28 in [-1, 1]'),
+    "gcn": ('from kepkreator.attributes import AttributeModel\n\n'
+            'model = AttributeModel.from_pretrained("{folder}")\n'
+            'print(model.schema.keys())\n'
+            '# one value name per attribute, or {{value: weight}} to blend\n'
+            'image = model.generate(model.vector(**choices))[0]'),
 }
 
 
@@ -177,9 +189,10 @@ def results_markdown(root: Path) -> str:
             training = path.parent / "training.json"
             if training.exists():
                 record = json.loads(training.read_text())
+                card = f"{path.parent.relative_to(root)}/README.md"
                 body += (f"\n\nTrained by `{record['card']['command']}`: {record['steps']} steps in "
                          f"{record['training_seconds'] / 60:.1f} minutes ({record['machine']}); "
-                         f"model card: [`{path.parent.relative_to(root)}/README.md`]({path.parent.relative_to(root)}/README.md).")
+                         f"model card: [`{card}`]({card}).")
         else:
             body = path.read_text().strip()
         parts.append(f"### {heading}\n\n{body}")

@@ -64,7 +64,8 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision and recall")
-    parser.add_argument("--write-card", action="store_true", help="store metrics.json beside the weights, refresh README.md")
+    parser.add_argument("--write-card", action="store_true",
+                        help="store metrics.json beside the weights, refresh README.md")
     args = parser.parse_args(argv)
     default_weights, default_judges = MODELS[args.model]
     args.weights = args.weights or default_weights

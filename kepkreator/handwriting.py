@@ -151,7 +151,8 @@ def compose(glyphs: torch.Tensor, lines: list[list[int | None]], layout: Layout,
     rng = np.random.default_rng(seed + 1)
     glyphs = ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
     size = 28 * layout.scale
-    glyphs = F.interpolate(glyphs, size=(size, size), mode="bilinear", align_corners=False) if layout.scale > 1 else glyphs
+    if layout.scale > 1:
+        glyphs = F.interpolate(glyphs, size=(size, size), mode="bilinear", align_corners=False)
     glyphs = _restroke(glyphs, layout.stroke, layout.scale)
     channels = glyphs.shape[1]
     line_height, space, gap = round(1.05 * size), round(0.4 * size), round(layout.spacing * size)
@@ -235,5 +236,6 @@ class Handwriter:
     def classes(self) -> str:
         return self.source.classes
 
-    def __call__(self, text: str, seed: int = 0, variation: float = 0.15, neatness: float = 0.5, **layout) -> Image.Image:
+    def __call__(self, text: str, seed: int = 0, variation: float = 0.15, neatness: float = 0.5,
+                 **layout) -> Image.Image:
         return write(text, self.source, Style(seed, variation, neatness), Layout(**layout))

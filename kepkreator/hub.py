@@ -33,7 +33,8 @@ def weights_path(name_or_path: str | Path) -> Path:
     candidate = WEIGHTS_DIR / str(name_or_path)
     if candidate.is_dir():
         return candidate
-    shipped = sorted(p.name for p in WEIGHTS_DIR.iterdir() if (p / "config.json").exists()) if WEIGHTS_DIR.is_dir() else []
+    shipped = sorted(p.name for p in WEIGHTS_DIR.iterdir()
+                     if (p / "config.json").exists()) if WEIGHTS_DIR.is_dir() else []
     raise WeightsError(f"no weights folder {str(name_or_path)!r}: not a folder, and not one of the shipped models "
                        f"({', '.join(shipped) or f'none in {WEIGHTS_DIR}'})")
 
@@ -56,8 +57,8 @@ def resolve(name_or_path: str | Path, repo_id: str | None = None, revision: str 
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=WEIGHT_FILES))
     except (HfHubHTTPError, LocalEntryNotFoundError, OSError, ValueError) as err:
         reason = str(err).splitlines()[0][:300]
-        raise WeightsError(f"{str(name_or_path)!r} is not a folder here, and the Hub repo {repo_id!r} is neither cached "
-                           f"nor reachable ({type(err).__name__}: {reason})") from err
+        raise WeightsError(f"{str(name_or_path)!r} is not a folder here, and the Hub repo {repo_id!r} is neither "
+                           f"cached nor reachable ({type(err).__name__}: {reason})") from err
 
 
 def check_folder(folder: Path) -> None:

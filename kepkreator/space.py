@@ -53,7 +53,8 @@ def main(argv=None) -> None:
         api.upload_folder(repo_id=args.repo_id, repo_type="space", folder_path=ROOT,
                           allow_patterns=[str(f) for f in files], commit_message="Update the KepKreator app")
     except (HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled, OSError, ValueError) as err:
-        print(f"error: could not update spaces/{args.repo_id}: {type(err).__name__}: {str(err).splitlines()[0].rstrip('.')}. "
+        reason = str(err).splitlines()[0].rstrip(".")
+        print(f"error: could not update spaces/{args.repo_id}: {type(err).__name__}: {reason}. "
               "Nothing local was changed.", file=sys.stderr)
         raise SystemExit(2)
     print(f"uploaded {len(files)} files ({total:,} bytes) to https://huggingface.co/spaces/{args.repo_id}")

@@ -40,7 +40,8 @@ def test_missing_folder_names_the_expected_files(tmp_path):
 def test_corrupt_files_are_reported_not_crashed_on(tmp_path):
     (tmp_path / "mnist").mkdir()
     (tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
-    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05"))
+    labels = gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x05")  # IDX header for one label, then the label
+    (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(labels)
     with pytest.raises(DataError, match="not a readable gzip file"):
         load_mnist(tmp_path)
 

@@ -38,7 +38,8 @@ def test_a_model_missing_locally_loads_from_the_hub_cache_offline(hub_cache):
 
 
 def test_local_weights_win_over_the_hub(hub_cache, tmp_path):
-    result = python("from kepkreator.hub import resolve\nprint(resolve('cgan-mnist', 'someone/handwriting'))", hub_cache)
+    result = python("from kepkreator.hub import resolve\nprint(resolve('cgan-mnist', 'someone/handwriting'))",
+                    hub_cache)
     assert result.stdout.strip() == str(ROOT / "weights" / "cgan-mnist")
 
 

@@ -29,7 +29,8 @@ def test_one_digit_per_writer_and_class_for_writers_of_all_ten(data_dir):
 
 def test_every_combination_once_with_held_out_colours_and_transforms(styles):
     assert len(styles) == 124 * 10 * 3 * 8
-    keys = styles.attributes[:, 0] + 10 * (styles.attributes[:, 1] + 124 * (styles.attributes[:, 2] + 3 * styles.attributes[:, 3]))
+    digit, writer, colour, transform = styles.attributes.T
+    keys = digit + 10 * (writer + 124 * (colour + 3 * transform))
     assert len(keys.unique()) == len(styles)
     held = styles.held_out
     assert int((held.split == 1).sum()) == 124 * 8 and int((held.split == 2).sum()) == 124 * 3

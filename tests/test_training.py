@@ -12,7 +12,8 @@ from tests.conftest import ROOT, TINY, assert_same, run, tensors
 def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):
     names = {p.name for p in uninterrupted.iterdir()}
     assert {"config.json", "model.safetensors", "README.md", "checkpoint.safetensors", "training.json"} <= names
-    assert (uninterrupted / "samples" / "step-0000003.png").exists() and (uninterrupted / "samples" / "final.png").exists()
+    assert (uninterrupted / "samples" / "step-0000003.png").exists()
+    assert (uninterrupted / "samples" / "final.png").exists()
     config = json.loads((uninterrupted / "config.json").read_text())
     assert config == {"classes": "0123456789", "latent_dim": 16, "width": 16}
     card = (uninterrupted / "README.md").read_text()
@@ -21,7 +22,8 @@ def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tmp_path):
     run("train.cgan", *TINY, "--steps", "3", "--checkpoint-every", "3", "--output-dir", str(tmp_path))
-    resumed = run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--output-dir", str(tmp_path), "--resume")
+    resumed = run("train.cgan", *TINY, "--steps", "6", "--checkpoint-every", "3", "--output-dir", str(tmp_path),
+                  "--resume")
     assert "resumed from step 3" in resumed.stdout + resumed.stderr
     assert_same(tensors(uninterrupted), tensors(tmp_path))
     assert_same(tensors(uninterrupted, "checkpoint.safetensors"), tensors(tmp_path, "checkpoint.safetensors"))
@@ -43,14 +45,16 @@ def test_letters_train_on_the_same_code_path(emnist_letters_dir, tmp_path):
 
 def test_two_processes_through_torchrun(tmp_path):
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                             str(_free_port()), "-m", "train.cgan", *TINY, "--steps", "4", "--output-dir", str(tmp_path)],
+                             str(_free_port()), "-m", "train.cgan", *TINY, "--steps", "4",
+                             "--output-dir", str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "training.json").read_text())["processes"] == 2
 
 
 def test_judge_trains_on_the_same_loop(tmp_path):
-    run("train.judge", "--limit", "256", "--steps", "3", "--batch-size", "32", "--width", "8", "--output-dir", str(tmp_path))
+    run("train.judge", "--limit", "256", "--steps", "3", "--batch-size", "32", "--width", "8",
+        "--output-dir", str(tmp_path))
     assert json.loads((tmp_path / "config.json").read_text())["classes"] == "0123456789"
 
 

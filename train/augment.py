@@ -17,5 +17,6 @@ def translate(images: torch.Tensor, max_shift: int, fill: float | None = -1.0) -
     dx, dy = torch.randint(0, 2 * max_shift + 1, (2, n), device=device)
     rows = (torch.arange(h, device=device)[None, :] + dy[:, None])[:, None, :, None]
     cols = (torch.arange(w, device=device)[None, :] + dx[:, None])[:, None, None, :]
-    return padded[torch.arange(n, device=device)[:, None, None, None], torch.arange(c, device=device)[None, :, None, None],
-                  rows, cols]
+    images = torch.arange(n, device=device)[:, None, None, None]
+    channels = torch.arange(c, device=device)[None, :, None, None]
+    return padded[images, channels, rows, cols]

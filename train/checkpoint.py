@@ -37,8 +37,8 @@ def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimi
         for key, value in module.state_dict().items():
             tensors[f"module.{name}.{key}"] = value.detach().clone().contiguous()
     optim_meta = {name: _flatten_optimizer(name, opt, tensors) for name, opt in optimizers.items()}
-    metadata = {"step": str(step), "optimizers": json.dumps(optim_meta), "run_config": json.dumps(run_config, sort_keys=True),
-                "elapsed_seconds": repr(float(elapsed_seconds))}
+    metadata = {"step": str(step), "optimizers": json.dumps(optim_meta),
+                "run_config": json.dumps(run_config, sort_keys=True), "elapsed_seconds": repr(float(elapsed_seconds))}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -63,7 +63,8 @@ def read_run_config(path: Path) -> tuple[int, dict, float]:
             meta = f.metadata() or {}
         return int(meta["step"]), json.loads(meta["run_config"]), float(meta.get("elapsed_seconds", 0.0))
     except (SafetensorError, OSError, KeyError, ValueError) as err:
-        raise CheckpointError(f"{path} is not a KepKreator checkpoint ({err}); delete it or start without --resume") from err
+        raise CheckpointError(f"{path} is not a KepKreator checkpoint ({err}); "
+                              "delete it or start without --resume") from err
 
 
 def load_checkpoint(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> int:

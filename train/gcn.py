@@ -104,7 +104,8 @@ class GCNTask:
         if self.args.classifier_only:
             return {"classifier": c_loss.item()}
 
-        one_hot = torch.cat([F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())], 1)
+        one_hot = torch.cat([F.one_hot(attributes[:, i], len(values)).float()
+                             for i, values in enumerate(self.schema.values())], 1)
         fake = self.g(one_hot)
         reconstruction = F.mse_loss(fake, real)
         self.c.eval()  # the cooperating classifier reads generated images without learning their statistics

@@ -60,7 +60,8 @@ def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: 
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the final model and card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
-    parser.add_argument("--limit", type=positive_int, default=None, help="train on the first N images only (smoke tests)")
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="train on the first N images only (smoke tests)")
 
 
 def fail(message: str) -> None:
@@ -132,7 +133,8 @@ class Run:
                 self.accelerator.print(f"no checkpoint in {self.output_dir}; starting from step 0")
             return 0, 0.0
         step, saved_config, elapsed = read_run_config(self.checkpoint_path)
-        changed = sorted(k for k in set(saved_config) | set(self.run_config) if saved_config.get(k) != self.run_config.get(k))
+        changed = sorted(k for k in set(saved_config) | set(self.run_config)
+                         if saved_config.get(k) != self.run_config.get(k))
         if changed:
             details = ", ".join(f"{k}: {saved_config.get(k)!r} -> {self.run_config.get(k)!r}" for k in changed)
             fail(f"the checkpoint in {self.output_dir} was made with other settings ({details}); "
@@ -144,7 +146,8 @@ class Run:
     def checkpoint(self, task: Task, step: int, elapsed: float) -> None:
         if self.accelerator.is_main_process:
             try:
-                save_checkpoint(self.checkpoint_path, step, task.state_modules(), task.optimizers(), self.run_config, elapsed)
+                save_checkpoint(self.checkpoint_path, step, task.state_modules(), task.optimizers(), self.run_config,
+                                elapsed)
             except CheckpointError as err:
                 fail(f"{err}. {self.what_is_safe()}")
         self.accelerator.wait_for_everyone()
@@ -188,7 +191,8 @@ class Run:
             window_steps += 1
             if step % 10 == 0 or step == args.steps:
                 rate = window_steps * args.batch_size / max(time.perf_counter() - window_start, 1e-9)
-                bar.set_postfix({**{k: f"{v:.3f}" for k, v in losses.items()}, "samples/s": f"{rate:.0f}"}, refresh=False)
+                bar.set_postfix({**{k: f"{v:.3f}" for k, v in losses.items()}, "samples/s": f"{rate:.0f}"},
+                                refresh=False)
                 window_start, window_steps = time.perf_counter(), 0
             bar.update(1)
             if step % args.sample_every == 0 and acc.is_main_process:
@@ -220,7 +224,8 @@ def push(repo_id: str, folder: Path, token: str | None) -> None:
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, exist_ok=True)
-        api.upload_folder(repo_id=repo_id, folder_path=folder, allow_patterns=["*.json", "*.safetensors", "*.md", "samples/final.png"],
+        api.upload_folder(repo_id=repo_id, folder_path=folder,
+                          allow_patterns=["*.json", "*.safetensors", "*.md", "samples/final.png"],
                           ignore_patterns=[CHECKPOINT_NAME], commit_message="Upload KepKreator model")
     except (HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled, OSError, ValueError) as err:
         fail(f"push to {repo_id} failed: {type(err).__name__}: {err}. The model is saved in {folder}; "

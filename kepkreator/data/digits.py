@@ -153,7 +153,8 @@ def load_qmnist_test(root: Path | str | None = None, download: bool = False) -> 
     root = Path(root) if root is not None else default_data_dir()
     if download:
         full = QMNIST(root, what="test", compat=False, download=True)
-        return CharacterSet(full.data, full.targets[:, 0].long(), "0123456789", full.targets[:, QMNIST_WRITER_COLUMN].long())
+        return CharacterSet(full.data, full.targets[:, 0].long(), "0123456789",
+                            full.targets[:, QMNIST_WRITER_COLUMN].long())
     folders = ["mnist", "MNIST/raw", "."]
     pair = _read_pair(root, folders, "t10k")
     if pair is None:

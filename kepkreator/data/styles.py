@@ -31,7 +31,8 @@ class AttributeSet:
         return len(self.images)
 
     def subset(self, index: torch.Tensor) -> "AttributeSet":
-        return AttributeSet(self.images[index], self.attributes[index], self.schema, self.split[index], self.split_names)
+        return AttributeSet(self.images[index], self.attributes[index], self.schema, self.split[index],
+                            self.split_names)
 
     def head(self, count: int | None) -> "AttributeSet":
         return self if count is None else self.subset(torch.arange(min(count, len(self))))

@@ -75,14 +75,17 @@ def evaluate_gcn(args) -> dict:
     accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS, top5=("writer",))
 
     blend_share, blends = writer_blends(model, judge, data, args.seed)
-    notes = (f"Held-out combinations: {len(held)} images ({', '.join(f'{int((held.split == s).sum())} {held.split_names[s]}' for s in (1, 2))}); "
-             f"the same-writer baseline covers {int(found.sum())} of them (writers with a second image of the digit).\n\n"
+    kinds = ", ".join(f"{int((held.split == s).sum())} {held.split_names[s]}" for s in (1, 2))
+    notes = (f"Held-out combinations: {len(held)} images ({kinds}); "
+             f"the same-writer baseline covers {int(found.sum())} of them "
+             "(writers with a second image of the digit).\n\n"
              "Attributes of the held-out combinations, read by the independent classifier "
              f"`{args.judge}` (trained on real training images only):\n\n"
              + markdown_table(accuracy_rows) + "\n\n"
              + checklist(checks)
              + f"\n\nBlends: at 0.5 writer A + 0.5 writer B, both writers are in the classifier's writer top-5 "
-             f"for {100 * blend_share:.1f}% of {blends} blends (random pairs, digits, colours and transforms, seed {args.seed}).")
+             f"for {100 * blend_share:.1f}% of {blends} blends "
+             f"(random pairs, digits, colours and transforms, seed {args.seed}).")
     return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top5_share": blend_share}
 
 

@@ -8,8 +8,9 @@ from torch import nn
 from kepkreator.models.card import MODEL_CARD_TEMPLATE
 
 
-class Judge(nn.Module, PyTorchModelHubMixin, library_name="kepkreator", license="mit", tags=["image-classification", "evaluation"],
-            pipeline_tag="image-classification", model_card_template=MODEL_CARD_TEMPLATE):
+class Judge(nn.Module, PyTorchModelHubMixin, library_name="kepkreator", license="mit",
+            tags=["image-classification", "evaluation"], pipeline_tag="image-classification",
+            model_card_template=MODEL_CARD_TEMPLATE):
     """Classifies 1 x 28 x 28 images in [-1, 1]; `features` is the space the distances are measured in."""
 
     def __init__(self, classes: str = "0123456789", width: int = 32, feature_dim: int = 128):
