@@ -70,19 +70,37 @@ def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
     assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
 
 
-def test_blend_cooperation_teaches_the_generator_only(tmp_path):
-    """--blend-weight adds a term for the generator; the cooperating classifier still learns from real faces alone,
-    so its weights match a run without the term bit for bit."""
+@pytest.mark.parametrize("flag, loss", [("--blend-weight", "blend"), ("--mix-weight", "mix")])
+def test_blend_terms_teach_the_generator_only(flag, loss, tmp_path):
+    """--blend-weight and --mix-weight add a term for the generator; the cooperating classifier still learns from
+    real faces alone, so its weights match a run without the term bit for bit."""
     command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
                "--batch-size", "16", "--width", "8", "--classifier-width", "8"]
     run(*command, "--output-dir", str(tmp_path / "plain"))
-    blended = run(*command, "--blend-weight", "0.5", "--output-dir", str(tmp_path / "blend"))
-    assert "blend=" in blended.stderr
+    blended = run(*command, flag, "0.5", "--output-dir", str(tmp_path / "blend"))
+    assert f"{loss}=" in blended.stderr
     assert_same(tensors(tmp_path / "plain" / "classifier"), tensors(tmp_path / "blend" / "classifier"))
     plain, blend = tensors(tmp_path / "plain"), tensors(tmp_path / "blend")
     assert any(not torch.equal(plain[k], blend[k]) for k in plain)
     card = json.loads((tmp_path / "blend" / "training.json").read_text())["card"]
-    assert card["hyperparameters"]["blend_weight"] == 0.5
+    assert card["hyperparameters"][f"{loss}_weight"] == 0.5
+
+
+def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
+    from kepkreator.data.faces import face_styles, read_yale
+    from train.gcn import MixPartners
+
+    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
+    partners = MixPartners(faces, column=0)  # identity
+    rows = faces.attributes[torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:64]]
+    images, identities, found = partners.draw(rows)
+    assert found.all() and (identities != rows[:, 0]).all()  # every Yale combination has another person in it
+    for image, identity, row in zip(images, identities, rows):
+        same = (faces.attributes[:, 1:] == row[1:]).all(dim=1) & (faces.attributes[:, 0] == identity)
+        assert any(torch.equal(image, real.float() / 255) for real in faces.images[same])
+    lonely = MixPartners(faces.subset(torch.tensor([0])), column=0)  # one image: nobody to mix with
+    _, values, found = lonely.draw(faces.attributes[:1])
+    assert not found.any() and values.tolist() == [faces.attributes[0, 0].item()]
 
 
 def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
@@ -98,6 +116,7 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
     (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
     (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
+    (["--mix-weight", "-0.5"], "--mix-weight must be 0 or more, got -0.5"),
     (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
     (["--image-size", "0"], "--image-size: image_size 0 is not"),
     (["--exclude-identities", "-2"], "--exclude-identities must be 0 or more, got -2"),

@@ -84,6 +84,8 @@ class GCNTask:
             self.modules["generator"], self.opts["generator"] = self.generator, self.g_opt
             self.g, self.g_opt_p = accelerator.prepare(self.generator, self.g_opt)
         self.c, self.c_opt_p = accelerator.prepare(self.classifier, self.c_opt)
+        if args.mix_weight:
+            self.mixes = MixPartners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
         self.sample_attributes = data.one_hot(data.attributes[show])
 
@@ -117,6 +119,10 @@ class GCNTask:
             blending = self.blend_cooperation(attributes)
             g_loss = g_loss + self.args.blend_weight * blending
             losses["blend"] = blending.item()
+        if self.args.mix_weight:
+            mixing = self.mix_reconstruction(real, attributes)
+            g_loss = g_loss + self.args.mix_weight * mixing
+            losses["mix"] = mixing.item()
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
@@ -138,6 +144,19 @@ class GCNTask:
         return sum(F.cross_entropy(logit, parts[i] if i == column else attributes[:, i])
                    for i, logit in enumerate(logits.values())) / len(logits)
 
+    def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
+        """Each combination of the batch mixed, at a random weight, with a real training image that differs from
+        it only in the blended attribute: the generator must draw the same mix of the two images (mixup, Zhang et
+        al. 2018, on the condition). A pixel mix is only a stand-in for a blend of two people."""
+        partner_images, partner_values, found = self.mixes.draw(attributes)
+        partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
+        column = self.mixes.column
+        weight = torch.rand(len(attributes), 1, device=real.device)
+        parts = [F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())]
+        parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner_values, parts[column].shape[1])
+        target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
+        return F.mse_loss(self.g(torch.cat(parts, 1)), target)
+
     def sample_images(self):
         if self.args.classifier_only:
             return None
@@ -158,6 +177,30 @@ class GCNTask:
         return self.generator
 
 
+class MixPartners:
+    """For a combination, a random real training image that differs from it in the blended attribute only."""
+
+    def __init__(self, data: AttributeSet, column: int):
+        self.images, self.attributes, self.column = data.images, data.attributes, column
+        others = [i for i in range(data.attributes.shape[1]) if i != column]
+        self.groups: dict[tuple, torch.Tensor] = {}
+        for key in data.attributes[:, others].unique(dim=0):
+            self.groups[tuple(key.tolist())] = (data.attributes[:, others] == key).all(dim=1).nonzero()[:, 0]
+        self.others = others
+
+    def draw(self, attributes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Partner images in [0, 1], their blended values, and which combinations have a partner at all."""
+        picks = []
+        for row in attributes.cpu():
+            group = self.groups.get(tuple(row[self.others].tolist()))
+            group = group[self.attributes[group, self.column] != row[self.column]] if group is not None else []
+            picks.append(group[torch.randint(len(group), ())].item() if len(group) else -1)
+        found = torch.tensor(picks) >= 0
+        index = torch.tensor(picks).clamp(min=0)
+        values = torch.where(found, self.attributes[index, self.column], attributes.cpu()[:, self.column])
+        return self.images[index].float() / 255, values.to(attributes.device), found.to(attributes.device)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
@@ -170,6 +213,9 @@ def main(argv=None) -> None:
     parser.add_argument("--blend-weight", type=float, default=0.0, metavar="W",
                         help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
                              "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
+    parser.add_argument("--mix-weight", type=float, default=0.0, metavar="W",
+                        help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
+                             "only in the blended attribute must be drawn from the mixed vector (default 0)")
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
     parser.add_argument("--shift", type=int, default=0,
@@ -182,8 +228,9 @@ def main(argv=None) -> None:
     check_data_arguments(args)
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    if args.blend_weight < 0:
-        fail(f"--blend-weight must be 0 or more, got {args.blend_weight}")
+    for flag in ("blend_weight", "mix_weight"):
+        if getattr(args, flag) < 0:
+            fail(f"--{flag.replace('_', '-')} must be 0 or more, got {getattr(args, flag)}")
     if not 0 <= args.shift <= 8:
         fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
     try:
@@ -204,7 +251,7 @@ def main(argv=None) -> None:
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
                                                            "classifier_width", "lr", "coop_weight", "blend_weight",
-                                                           "cooldown", "shift")},
+                                                           "mix_weight", "cooldown", "shift")},
     })
 
 
