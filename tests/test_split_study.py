@@ -14,11 +14,16 @@ def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_
     shipped = json.loads((ROOT / "weights" / "gcn-yale" / "metrics.json").read_text())
     fisher = {row["attribute"]: row["generated top-1"] for row in shipped["attributes"]["fisherfaces-yale"]}
     assert f"{100 * splits['0']['identity']['generated']:.2f}%" == fisher["identity"]  # the card's figure, again
+    assert splits["0"]["blends_top_two"] == shipped["blend_top2_share"]["fisherfaces-yale"]
     trained = json.loads((tmp_path / "runs" / "gcn-yale-split1" / "training.json").read_text())
     assert trained["steps"] == 2 and trained["run_config"]["split_seed"] == 1
     assert trained["card"]["hyperparameters"]["width"] == 48  # the shipped model's settings
     assert splits["1"]["faces"] == len(face_styles(read_yale(data_dir), 0.1, seed=1).held_out) == 120
-    assert "| 1 | 120 |" in out.with_suffix(".md").read_text()
+    assert trained["card"]["hyperparameters"]["mix_weight"] == 1.0
+    report = out.with_suffix(".md").read_text()
+    assert "| 1 (guided) | 120 |" in report and "Over the" not in report  # both splits guided: nothing to sum up
+    unguided = run(*command, "--guided", "0").stdout
+    assert "| 1 | 120 |" in unguided and "Over the 1 split(s) that never guided a choice" in unguided
     again = run(*command)  # a finished split is reused, not trained again
     assert "Generative Cooperative Net" not in again.stderr
     other = run(*command[:-4], "--steps", "3", *command[-4:], check=False)
