@@ -106,9 +106,7 @@ class GCNTask:
         if self.args.classifier_only:
             return {"classifier": c_loss.item()}
 
-        one_hot = torch.cat([F.one_hot(attributes[:, i], len(values)).float()
-                             for i, values in enumerate(self.schema.values())], 1)
-        fake = self.g(one_hot)
+        fake = self.g(torch.cat(self.one_hot_parts(attributes), 1))
         reconstruction = F.mse_loss(fake, real)
         self.c.eval()  # the cooperating classifier reads generated images without learning their statistics
         cooperation = classification_loss(self.c(fake), attributes)
@@ -128,6 +126,10 @@ class GCNTask:
         self.g_opt_p.step()
         return losses
 
+    def one_hot_parts(self, attributes: torch.Tensor) -> list[torch.Tensor]:
+        """One one-hot block per attribute; concatenated, they are the generator's input."""
+        return [F.one_hot(attributes[:, i], len(values)).float() for i, values in enumerate(self.schema.values())]
+
     def blend_cooperation(self, attributes: torch.Tensor) -> torch.Tensor:
         """Each combination of the batch with its blended attribute mixed, at a random weight, with another
         row's value; the cooperating classifier must read the mix in proportion (a soft target) and the other
@@ -135,7 +137,7 @@ class GCNTask:
         column = list(self.schema).index(BLENDED[self.args.dataset])
         weight = torch.rand(len(attributes), 1, device=attributes.device)
         partner = attributes[torch.randperm(len(attributes), device=attributes.device), column]
-        parts = [F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())]
+        parts = self.one_hot_parts(attributes)
         size = len(self.schema[BLENDED[self.args.dataset]])
         parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner, size).float()
         self.c.eval()
@@ -147,12 +149,12 @@ class GCNTask:
     def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
         """Each combination of the batch mixed, at a random weight, with a real training image that differs from
         it only in the blended attribute: the generator must draw the same mix of the two images (mixup, Zhang et
-        al. 2018, on the condition). A pixel mix is only a stand-in for a blend of two people."""
+        al. 2018, on the generator's input). A pixel mix is only a stand-in for a blend of two people."""
         partner_images, partner_values, found = self.mixes.draw(attributes)
         partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
         weight = torch.rand(len(attributes), 1, device=real.device)
-        parts = [F.one_hot(attributes[:, i], len(v)).float() for i, v in enumerate(self.schema.values())]
+        parts = self.one_hot_parts(attributes)
         parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner_values, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
         return F.mse_loss(self.g(torch.cat(parts, 1)), target)

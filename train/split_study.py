@@ -81,6 +81,7 @@ def measure_split(model_folder: Path, judge_folder: Path, data_dir: Path | None)
 
 def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
     percent = lambda share: f"{100 * share:.1f}%"
+
     def label(split: int) -> str:
         roles = ["shipped"] * (split == 0) + ["guided"] * (split in guided)
         return f"{split} ({', '.join(roles)})" if roles else str(split)
@@ -92,7 +93,7 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
              "condition, generated": percent(r["condition"]["generated"]),
              "condition, real": percent(r["condition"]["real"]),
              "MSE": f"{r['mse']:.4f}", "identity-mean MSE": f"{r['identity_mean_mse']:.4f}",
-             "0.5 blends, both on top": percent(r["blends_top_two"]) if "blends_top_two" in r else "-",
+             "0.5 blends, both on top": percent(r["blends_top_two"]),
              "trained in": f"{r['training_minutes']:.1f} min"}
             for split, r in results.items()]
     unseen = [r for split, r in results.items() if split not in guided]
