@@ -117,6 +117,7 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
     (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
     (["--mix-weight", "-0.5"], "--mix-weight must be 0 or more, got -0.5"),
+    (["--classifier-only", "--mix-weight", "1"], "--mix-weight trains the generator; --classifier-only trains no"),
     (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
     (["--image-size", "0"], "--image-size: image_size 0 is not"),
     (["--exclude-identities", "-2"], "--exclude-identities must be 0 or more, got -2"),

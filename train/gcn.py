@@ -233,6 +233,8 @@ def main(argv=None) -> None:
     for flag in ("blend_weight", "mix_weight"):
         if getattr(args, flag) < 0:
             fail(f"--{flag.replace('_', '-')} must be 0 or more, got {getattr(args, flag)}")
+        if getattr(args, flag) and args.classifier_only:
+            fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
     if not 0 <= args.shift <= 8:
         fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
     try:
