@@ -88,17 +88,17 @@ def test_blend_terms_teach_the_generator_only(flag, loss, tmp_path):
 
 def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     from kepkreator.data.faces import face_styles, read_yale
-    from train.gcn import MixPartners
+    from kepkreator.data.styles import Partners
 
     faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
-    partners = MixPartners(faces, column=0)  # identity
+    partners = Partners(faces, column=0)  # identity
     rows = faces.attributes[torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:64]]
     images, identities, found = partners.draw(rows)
     assert found.all() and (identities != rows[:, 0]).all()  # every Yale combination has another person in it
     for image, identity, row in zip(images, identities, rows):
         same = (faces.attributes[:, 1:] == row[1:]).all(dim=1) & (faces.attributes[:, 0] == identity)
         assert any(torch.equal(image, real.float() / 255) for real in faces.images[same])
-    lonely = MixPartners(faces.subset(torch.tensor([0])), column=0)  # one image: nobody to mix with
+    lonely = Partners(faces.subset(torch.tensor([0])), column=0)  # one image: nobody to mix with
     _, values, found = lonely.draw(faces.attributes[:1])
     assert not found.any() and values.tolist() == [faces.attributes[0, 0].item()]
 

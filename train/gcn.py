@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
-from kepkreator.data.styles import AttributeSet, qmnist_styles
+from kepkreator.data.styles import AttributeSet, Partners, one_hot_parts, qmnist_styles
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator, base_size
 from train.augment import translate
 from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
@@ -85,7 +85,7 @@ class GCNTask:
             self.g, self.g_opt_p = accelerator.prepare(self.generator, self.g_opt)
         self.c, self.c_opt_p = accelerator.prepare(self.classifier, self.c_opt)
         if args.mix_weight:
-            self.mixes = MixPartners(data, list(data.schema).index(BLENDED[args.dataset]))
+            self.mixes = Partners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
         self.sample_attributes = data.one_hot(data.attributes[show])
 
@@ -106,7 +106,7 @@ class GCNTask:
         if self.args.classifier_only:
             return {"classifier": c_loss.item()}
 
-        fake = self.g(torch.cat(self.one_hot_parts(attributes), 1))
+        fake = self.g(torch.cat(one_hot_parts(attributes, self.schema), 1))
         reconstruction = F.mse_loss(fake, real)
         self.c.eval()  # the cooperating classifier reads generated images without learning their statistics
         cooperation = classification_loss(self.c(fake), attributes)
@@ -126,10 +126,6 @@ class GCNTask:
         self.g_opt_p.step()
         return losses
 
-    def one_hot_parts(self, attributes: torch.Tensor) -> list[torch.Tensor]:
-        """One one-hot block per attribute; concatenated, they are the generator's input."""
-        return [F.one_hot(attributes[:, i], len(values)).float() for i, values in enumerate(self.schema.values())]
-
     def blend_cooperation(self, attributes: torch.Tensor) -> torch.Tensor:
         """Each combination of the batch with its blended attribute mixed, at a random weight, with another
         row's value; the cooperating classifier must read the mix in proportion (a soft target) and the other
@@ -137,7 +133,7 @@ class GCNTask:
         column = list(self.schema).index(BLENDED[self.args.dataset])
         weight = torch.rand(len(attributes), 1, device=attributes.device)
         partner = attributes[torch.randperm(len(attributes), device=attributes.device), column]
-        parts = self.one_hot_parts(attributes)
+        parts = one_hot_parts(attributes, self.schema)
         size = len(self.schema[BLENDED[self.args.dataset]])
         parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner, size).float()
         self.c.eval()
@@ -154,7 +150,7 @@ class GCNTask:
         partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
         weight = torch.rand(len(attributes), 1, device=real.device)
-        parts = self.one_hot_parts(attributes)
+        parts = one_hot_parts(attributes, self.schema)
         parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner_values, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
         return F.mse_loss(self.g(torch.cat(parts, 1)), target)
@@ -177,30 +173,6 @@ class GCNTask:
         self.generator.eval().save_pretrained(output_dir)
         write_card(self.generator, output_dir)
         return self.generator
-
-
-class MixPartners:
-    """For a combination, a random real training image that differs from it in the blended attribute only."""
-
-    def __init__(self, data: AttributeSet, column: int):
-        self.images, self.attributes, self.column = data.images, data.attributes, column
-        others = [i for i in range(data.attributes.shape[1]) if i != column]
-        self.groups: dict[tuple, torch.Tensor] = {}
-        for key in data.attributes[:, others].unique(dim=0):
-            self.groups[tuple(key.tolist())] = (data.attributes[:, others] == key).all(dim=1).nonzero()[:, 0]
-        self.others = others
-
-    def draw(self, attributes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Partner images in [0, 1], their blended values, and which combinations have a partner at all."""
-        picks = []
-        for row in attributes.cpu():
-            group = self.groups.get(tuple(row[self.others].tolist()))
-            group = group[self.attributes[group, self.column] != row[self.column]] if group is not None else []
-            picks.append(group[torch.randint(len(group), ())].item() if len(group) else -1)
-        found = torch.tensor(picks) >= 0
-        index = torch.tensor(picks).clamp(min=0)
-        values = torch.where(found, self.attributes[index, self.column], attributes.cpu()[:, self.column])
-        return self.images[index].float() / 255, values.to(attributes.device), found.to(attributes.device)
 
 
 def main(argv=None) -> None:

@@ -47,9 +47,38 @@ class AttributeSet:
 
     def one_hot(self, attributes: torch.Tensor | None = None) -> torch.Tensor:
         """Concatenated one-hot vectors, the generator's input."""
-        attributes = self.attributes if attributes is None else attributes
-        return torch.cat([torch.nn.functional.one_hot(attributes[:, i], len(values)).float()
-                          for i, values in enumerate(self.schema.values())], dim=1)
+        return torch.cat(one_hot_parts(self.attributes if attributes is None else attributes, self.schema), dim=1)
+
+
+def one_hot_parts(attributes: torch.Tensor, schema: dict[str, list[str]]) -> list[torch.Tensor]:
+    """One float one-hot block per attribute (value indices N x len(schema)); concatenated, the generator's input."""
+    return [torch.nn.functional.one_hot(attributes[:, i], len(values)).float()
+            for i, values in enumerate(schema.values())]
+
+
+class Partners:
+    """For a combination, a random real image of the set that differs from it in one attribute only (another
+    person in the same condition and transform, say): what a blend of that attribute can be compared with."""
+
+    def __init__(self, data: AttributeSet, column: int):
+        self.images, self.attributes, self.column = data.images, data.attributes, column
+        self.others = [i for i in range(data.attributes.shape[1]) if i != column]
+        keys = data.attributes[:, self.others]
+        self.groups = {tuple(key.tolist()): (keys == key).all(dim=1).nonzero()[:, 0] for key in keys.unique(dim=0)}
+
+    def draw(self, attributes: torch.Tensor, generator: torch.Generator | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Partner images in [0, 1], their values in `column`, and which combinations have a partner at all
+        (one without keeps its own value)."""
+        picks = []
+        for row in attributes.cpu():
+            group = self.groups.get(tuple(row[self.others].tolist()))
+            group = group[self.attributes[group, self.column] != row[self.column]] if group is not None else []
+            picks.append(group[torch.randint(len(group), (), generator=generator)].item() if len(group) else -1)
+        found = torch.tensor(picks) >= 0
+        index = torch.tensor(picks).clamp(min=0)
+        values = torch.where(found, self.attributes[index, self.column], attributes.cpu()[:, self.column])
+        return self.images[index].float() / 255, values.to(attributes.device), found.to(attributes.device)
 
 
 def complete_writer_digits(root: Path | str | None = None) -> tuple[torch.Tensor, list[int]]:

@@ -20,7 +20,7 @@ from torch import nn
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.faces import face_styles, load_faces
-from kepkreator.data.styles import AttributeSet
+from kepkreator.data.styles import AttributeSet, Partners
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
                                           psnr, training_settings)
 from kepkreator.hub import WeightsError, load_model, resolve, weights_path
@@ -102,21 +102,13 @@ def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: in
     one condition. A reference for what a judge calls a blend, not a target."""
     upright = train.subset(train.attributes[:, 2] == 0)
     rng = torch.Generator().manual_seed(seed)
-    a, b, mixes = [], [], []
-    identity, condition = upright.attributes[:, 0], upright.attributes[:, 1]
-    partners = (condition[:, None] == condition[None, :]) & (identity[:, None] != identity[None, :])
-    firsts = partners.any(dim=1).nonzero().flatten()
-    if len(firsts) == 0:
+    firsts = torch.randint(0, len(upright), (BLENDS,), generator=rng)
+    seconds, b, found = Partners(upright, column=0).draw(upright.attributes[firsts], generator=rng)
+    if not found.any():
         return {name: float("nan") for name in judges}
-    while len(mixes) < BLENDS:
-        first = firsts[torch.randint(0, len(firsts), (1,), generator=rng)].item()
-        candidates = partners[first].nonzero().flatten()
-        second = candidates[torch.randint(0, len(candidates), (1,), generator=rng)].item()
-        mixes.append((upright.images[first].float() + upright.images[second].float()) / 510)
-        a.append(upright.attributes[first, 0])
-        b.append(upright.attributes[second, 0])
-    faces, a, b = torch.stack(mixes), torch.stack(a), torch.stack(b)
-    return {name: top_two_share(judge, faces, a, b) for name, judge in judges.items()}
+    faces = (upright.images[firsts].float() / 255 + seconds)[found] / 2
+    a = upright.attributes[firsts, 0][found]
+    return {name: top_two_share(judge, faces, a, b[found]) for name, judge in judges.items()}
 
 
 def evaluate_faces(args) -> dict:
