@@ -42,7 +42,7 @@ def build(model: AttributeModel) -> None:
         return png_file(write(text, glyphs, Style(seed=0), Layout(scale=3, ink=(0, 0, 0))))
 
     def style_grid(writer_a, writer_b, blend, red, green, blue):
-        """Every digit (rows) in every transform (columns) for the chosen hand and colour."""
+        """Every digit (columns) in every transform (rows) for the chosen hand and colour."""
         base = choices("0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
         vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
                              for t in schema["transform"] for d in schema["digit"]])
