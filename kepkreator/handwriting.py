@@ -10,6 +10,7 @@ by the truncation factor that `neatness` sets.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -18,18 +19,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torchvision.transforms.functional import gaussian_blur
 
+from kepkreator import punctuation
 from kepkreator.batching import batched
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
 from kepkreator.validation import InputError, number, whole_number
 
 MAX_CHARACTERS = 100
-MAX_LINES = 8
+MAX_LINES = 8  # typed lines; wrapping may make more
+MAX_WRAP = 100
 MAX_SCALE = 8
 MAX_PIXELS = 6_000_000  # bounds the memory and PNG time of one request
 INK_THRESHOLD = 0.12  # a column with less ink than this is background when cropping
 INK_FLOOR = 0.06  # generators leave a faint haze around glyphs; below this is paper
+PEN_EDGE = (0.3, 0.55)  # enlarged ink below the first is paper, above the second full ink
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Layout:
     paper: tuple[int, int, int] | None = (255, 255, 255)  # None: transparent
     spacing: float = 0.12  # gap between characters, in glyph heights
     jitter: float = 1.0  # 0: every glyph on the baseline at full size, 1: a natural wobble
+    wrap: int = 0  # wrap lines longer than this many characters (0: never)
 
 
 class GlyphSource(Protocol):
@@ -103,11 +109,17 @@ def check_layout(layout: Layout) -> Layout:
                 raise InputError(f"{name} colour must be three numbers from 0 to 255, got {colour!r}")
             colours[name] = tuple(whole_number(f"{name} colour", c, 0, 255) for c in colour)
     return Layout(scale, number("stroke", layout.stroke, -1, 2), colours["ink"], colours.get("paper"),
-                  number("spacing", layout.spacing, -0.2, 1), number("jitter", layout.jitter, 0, 2))
+                  number("spacing", layout.spacing, -0.2, 1), number("jitter", layout.jitter, 0, 2),
+                  whole_number("line width", layout.wrap, 0, MAX_WRAP))
 
 
-def parse_text(text: str, classes: str) -> list[list[int | None]]:
-    """Lines of class indices, None for a space; raises InputError naming what cannot be drawn."""
+Item = int | str | None  # a model class index, a punctuation sign, or None for a space
+
+
+def parse_text(text: str, classes: str, wrap: int = 0) -> list[list[Item]]:
+    """Lines of items (a class index, a punctuation sign drawn by strokes, None for a space), typed lines longer
+    than `wrap` characters wrapped at spaces, then anywhere (0: no wrapping). Raises InputError naming what cannot
+    be drawn."""
     if not isinstance(text, str):
         raise InputError("text must be a string")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
@@ -119,23 +131,31 @@ def parse_text(text: str, classes: str) -> list[list[int | None]]:
     drawn = sum(1 for c in text if c != "\n")
     if drawn > MAX_CHARACTERS:
         raise InputError(f"That is {drawn} characters; the most is {MAX_CHARACTERS}.")
-    lines = text.strip("\n").split("\n")
-    if len(lines) > MAX_LINES:
-        raise InputError(f"That is {len(lines)} lines; the most is {MAX_LINES}.")
-    unknown = sorted({c for c in text if c not in classes and c not in " \n"})
+    typed = text.strip("\n").split("\n")
+    if len(typed) > MAX_LINES:
+        raise InputError(f"That is {len(typed)} lines; the most is {MAX_LINES}.")
+    unknown = sorted({c for c in text if c not in classes and c not in punctuation.CHARACTERS
+                      and c not in punctuation.ALIASES and c not in " \n"})
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
         raise InputError(f"Cannot draw {shown}: this model writes {describe(classes)}, spaces and new lines.")
+    lines = [part for line in typed for part in (wrap_line(line, wrap) if wrap else [line])]
     index = {c: i for i, c in enumerate(classes)}
-    return [[None if c == " " else index[c] for c in line] for line in lines]
+    return [[None if c == " " else index.get(c, punctuation.ALIASES.get(c, c)) for c in line] for line in lines]
+
+
+def wrap_line(line: str, width: int) -> list[str]:
+    """One typed line as lines of at most `width` characters: broken at spaces, and inside a longer word."""
+    return textwrap.wrap(line, width, break_on_hyphens=False, drop_whitespace=True) or [""]
 
 
 def describe(classes: str) -> str:
+    signs = "and the signs " + " ".join(punctuation.CHARACTERS)
     if classes == "0123456789":
-        return "digits 0-9"
+        return f"digits 0-9 {signs}"
     if classes == "abcdefghijklmnopqrstuvwxyz":
-        return "letters a-z"
-    return "the characters " + "".join(classes)
+        return f"letters a-z {signs}"
+    return "the characters " + "".join(classes) + f" {signs}"
 
 
 def _restroke(ink: torch.Tensor, stroke: float, scale: int) -> torch.Tensor:
@@ -146,14 +166,27 @@ def _restroke(ink: torch.Tensor, stroke: float, scale: int) -> torch.Tensor:
     return pooled if stroke > 0 else 1 - pooled
 
 
-def compose(glyphs: torch.Tensor, lines: list[list[int | None]], layout: Layout, seed: int) -> np.ndarray:
+def pen_edges(glyphs: torch.Tensor, scale: int) -> torch.Tensor:
+    """Glyph ink maps (N x C x 28 x 28) enlarged `scale` times: resampled smoothly (bicubic), then their soft edges
+    made crisp the way a pen's are (a smooth step over the strokes' rims), so a large image shows strokes, not
+    pixel blocks or the generator's faint haze. Coloured glyphs keep their colour; only their ink is stepped."""
+    if scale == 1:
+        return glyphs
+    side = glyphs.shape[-1] * scale
+    big = F.interpolate(glyphs, size=(side, side), mode="bicubic", align_corners=False).clamp(0, 1)
+    blur = 2 * math.ceil(scale) + 1  # smooths the bicubic ripples of the 28-pixel grid along the strokes' rims
+    big = gaussian_blur(big, [blur, blur], [0.4 * scale, 0.4 * scale])
+    alpha = big.amax(dim=1, keepdim=True)
+    t = ((alpha - PEN_EDGE[0]) / (PEN_EDGE[1] - PEN_EDGE[0])).clamp(0, 1)
+    return big / alpha.clamp(min=1e-6) * (t * t * (3 - 2 * t))
+
+
+def compose(glyphs: torch.Tensor, lines: list[list[Item]], layout: Layout, seed: int) -> np.ndarray:
     """Lay out glyph ink maps (one per non-space character, in reading order) as an H x W x C float array."""
     rng = np.random.default_rng(seed + 1)
     glyphs = ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
     size = 28 * layout.scale
-    if layout.scale > 1:
-        glyphs = F.interpolate(glyphs, size=(size, size), mode="bilinear", align_corners=False)
-    glyphs = _restroke(glyphs, layout.stroke, layout.scale)
+    glyphs = _restroke(pen_edges(glyphs, layout.scale), layout.stroke, layout.scale)
     channels = glyphs.shape[1]
     line_height, space, gap = round(1.05 * size), round(0.4 * size), round(layout.spacing * size)
     placed = []  # (top, left, array)
@@ -207,18 +240,33 @@ def ink_on_paper(ink: np.ndarray, layout: Layout) -> Image.Image:
     return Image.fromarray((rgb * 255).round().astype(np.uint8), "RGB")
 
 
+def draw_items(lines: list[list[Item]], source: GlyphSource, style: Style) -> torch.Tensor:
+    """One ink map per drawn item, in reading order: the model's glyphs, and punctuation in their hand."""
+    items = [item for line in lines for item in line if item is not None]
+    labels = torch.tensor([item for item in items if isinstance(item, int)], dtype=torch.long)
+    drawn = source.draw(labels, style) if len(labels) else None
+    look = punctuation.HandLook.of(drawn if drawn is not None else torch.zeros(0, 1, 28, 28))
+    if drawn is not None and drawn.shape[1] == 1:
+        look.colour = None
+    wobble = 0.2 + 0.6 * (1 - style.neatness)
+    rng = np.random.default_rng(style.seed)
+    models = iter(drawn if drawn is not None else [])
+    channels = drawn.shape[1] if drawn is not None else 1
+    glyphs = [next(models) if isinstance(item, int) else
+              punctuation.draw_sign(item, look, wobble, rng).expand(channels, -1, -1) for item in items]
+    return torch.stack(glyphs)
+
+
 def write(text: str, source: GlyphSource, style: Style = Style(), layout: Layout = Layout()) -> Image.Image:
     """The text handwritten by `source`, as a PIL image."""
     style, layout = check_style(style), check_layout(layout)
-    lines = parse_text(text, source.classes)
+    lines = parse_text(text, source.classes, layout.wrap)
     size = 28 * layout.scale
     estimate = (max(len(line) for line in lines) + 1) * size * (len(lines) + 1) * size
     if estimate > MAX_PIXELS:
         raise InputError(f"That image would be too large (about {estimate / 1e6:.0f} megapixels); "
-                         "lower the scale or write less.")
-    labels = torch.tensor([c for line in lines for c in line if c is not None], dtype=torch.long)
-    glyphs = source.draw(labels, style)
-    return ink_on_paper(compose(glyphs, lines, layout, style.seed), layout)
+                         "lower the scale, narrow the lines or write less.")
+    return ink_on_paper(compose(draw_items(lines, source, style), lines, layout, style.seed), layout)
 
 
 class Handwriter:

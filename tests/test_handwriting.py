@@ -53,6 +53,59 @@ def test_parse_text_maps_characters_and_spaces():
     assert parse_text("Ab", "abcdefghijklmnopqrstuvwxyz") == [[0, 1]]  # a letters model ignores case
 
 
+def test_punctuation_is_kept_as_signs_and_dashes_become_hyphens():
+    assert parse_text("+1 (5)", "0123456789") == [["+", 1, None, "(", 5, ")"]]
+    assert parse_text("3\u22122\u20131", "0123456789") == [[3, "-", 2, "-", 1]]  # minus sign and en dash
+
+
+@pytest.mark.parametrize("width, lines", [
+    (0, ["12345 678 90"]),  # no wrapping
+    (6, ["12345", "678 90"]),  # at spaces
+    (4, ["1234", "5", "678", "90"]),  # inside a word longer than the line
+])
+def test_long_lines_wrap_at_spaces_then_anywhere(width, lines):
+    parsed = parse_text("12345 678 90", "0123456789", wrap=width)
+    assert ["".join(" " if c is None else str(c) for c in line) for line in parsed] == lines
+
+
+def test_wrapping_keeps_a_long_text_narrow(writer):
+    text = " ".join(["0123456789"] * 9)  # 99 characters
+    one_line, wrapped = writer(text, seed=0), writer(text, seed=0, wrap=16)
+    assert one_line.width > 20 * one_line.height  # the unreadable strip the issue saw
+    assert wrapped.width < 1.5 * wrapped.height and wrapped.width < one_line.width / 4
+
+
+def test_punctuation_is_drawn_in_the_hand_of_the_digits_beside_it(writer):
+    from kepkreator.punctuation import HandLook, draw_sign
+    from kepkreator.handwriting import Style
+
+    glyphs = writer.source.draw(torch.arange(10), Style(seed=3))
+    look = HandLook.of(glyphs)
+    assert 1.5 < look.thickness < 5 and -0.6 <= look.slant <= 0.6
+    rng = np.random.default_rng(0)
+    thin, bold = (draw_sign("-", HandLook(t, 0.0), 0.0, rng)[0] for t in (1.5, 4.0))
+    assert bold.sum() > 1.8 * thin.sum()  # the stroke width follows the digits'
+    upright, slanted = (draw_sign("/", HandLook(2.5, s), 0.0, rng)[0] for s in (0.0, 0.5))
+    top_row = lambda ink: ink[5:8].nonzero()[:, 1].float().mean() if ink[5:8].any() else None
+    assert top_row(slanted) is None or top_row(slanted) < top_row(upright)  # leaning like the digits
+    period, hyphen = draw_sign(".", look, 0.0, rng)[0], draw_sign("-", look, 0.0, rng)[0]
+    rows = lambda ink: ink.sum(dim=1).nonzero()[:, 0].float().mean().item()
+    assert rows(period) > 20 and 11 < rows(hyphen) < 18  # on the baseline, and at mid-height
+
+
+def test_a_phone_number_is_drawn_with_its_signs(writer):
+    plain, signed = writer("15551234567", seed=7), writer("+1 (555) 123-4567", seed=7)
+    assert signed.width > plain.width and ink_pixels(signed) > ink_pixels(plain)
+
+
+def test_large_output_has_crisp_pen_edges(writer):
+    """At scale 8 the ink is solid with a thin rim, where an enlarged 28-pixel glyph is a wide soft blur."""
+    image = np.asarray(writer("8", seed=0, scale=8, jitter=0, paper=(255, 255, 255), ink=(0, 0, 0)).convert("L"))
+    ink = image < 225
+    partial = ((image > 30) & ink).sum() / ink.sum()
+    assert partial < 0.25
+
+
 def test_colours_transparency_scale_and_stroke(writer):
     image = writer("7", seed=0, ink=(200, 0, 0), paper=(0, 0, 255))
     pixels = np.asarray(image)
@@ -78,7 +131,7 @@ def test_compose_crops_each_glyph_to_its_ink():
     ("", "Type something to write: digits 0-9"),
     ("   \n ", "Type something to write"),
     ("12a4", "Cannot draw 'a': this model writes digits 0-9"),
-    ("1€2?", r"Cannot draw '\?', '€'"),
+    ("1€2?#", r"Cannot draw '#', '\?': this model writes digits 0-9 and the signs \+ - ="),
     ("1" * (MAX_CHARACTERS + 1), f"That is {MAX_CHARACTERS + 1} characters; the most is {MAX_CHARACTERS}"),
     ("1\n" * (MAX_LINES + 1), f"That is {MAX_LINES + 1} lines; the most is {MAX_LINES}"),
 ])
