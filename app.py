@@ -22,6 +22,15 @@ from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
 
 DEFAULT_CONCURRENCY = 2
+CSS = """
+.kk-status p { color: #b42318; margin: 0; }
+@media (max-width: 640px) {
+  /* every tab fits in one row of a phone, instead of hiding behind a menu (the hidden copy sizes the row) */
+  .tab-wrapper .tab-container button { padding: 6px 8px; font-size: 14px; }
+  /* the drawing comes first, so a visitor sees it without scrolling */
+  .kk-row > .kk-output { order: -1; }
+}
+"""
 
 
 def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeModel,
@@ -69,7 +78,7 @@ def main(argv=None) -> None:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
     demo = build_app(handwriter, styles, faces, args.concurrency)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -24,10 +25,13 @@ Choice = str | int | dict[str, float]
 
 class AttributeModel:
     def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None,
-                 batch_requests: bool = False):
+                 batch_requests: bool = False, reliability: dict[str, float] | None = None):
+        """`reliability`: per attribute, the share of real held-out images the classifier reads right (what
+        `python -m kepkreator.evaluate` records as `readback` in metrics.json); empty when not measured."""
         self.generator = generator.eval()
         self.classifier = classifier.eval() if classifier is not None else None
         self.schema = generator.schema
+        self.reliability = dict(reliability or {})
         # A server shares one pass among concurrent requests; see kepkreator/batching.py.
         self._generate = batched(self.generator, batch_requests, "generator")
         self._classify = batched(self.classifier, batch_requests, "classifier")
@@ -38,7 +42,7 @@ class AttributeModel:
         folder = resolve(name_or_path, repo_id)
         has_classifier = (folder / "classifier").is_dir()
         classifier = load_model(AttributeClassifier, folder / "classifier") if has_classifier else None
-        return cls(load_model(AttributeGenerator, folder), classifier, batch_requests)
+        return cls(load_model(AttributeGenerator, folder), classifier, batch_requests, recorded_reliability(folder))
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
         """One attribute's vector: a value name gives one-hot, {value: weight} a blend normalised to sum 1."""
@@ -84,17 +88,33 @@ class AttributeModel:
         return {name: logits.softmax(dim=1) for name, logits in self._classify(images).items()}
 
 
-def readings_as_labels(model: AttributeModel, image: torch.Tensor) -> list[dict[str, float]]:
-    """The classifier's reading of one image as {value: probability} per attribute (what gr.Label shows)."""
-    probabilities = model.read(image[None])
-    return [{value: float(p) for value, p in zip(model.schema[name], probabilities[name][0])} for name in model.schema]
+def recorded_reliability(folder: Path) -> dict[str, float]:
+    """The classifier's recorded accuracy on real held-out images, per attribute ({} when not recorded)."""
+    try:
+        readback = json.loads((folder / "metrics.json").read_text()).get("readback", {})
+        return {str(name): float(share) for name, share in readback.items() if math.isfinite(float(share))}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def describe_choice(choice: Choice) -> str:
+    """A choice as a person reads it: '7', or 'red 50% + blue 50%' for a blend (weights normalised)."""
+    if not isinstance(choice, dict):
+        return str(choice)
+    total = sum(float(w) for w in choice.values()) or 1.0
+    parts = [(value, float(weight) / total) for value, weight in choice.items() if float(weight) > 0]
+    if len(parts) == 1:
+        return str(parts[0][0])
+    return " + ".join(f"{value} {100 * share:.0f}%" for value, share in parts)
 
 
 class AttributeGlyphs:
     """A glyph source for the handwriting composer: every character drawn with the same other attributes."""
 
-    def __init__(self, model: AttributeModel, character_attribute: str = "digit", **fixed: Choice):
-        self.model, self.character_attribute, self.fixed = model, character_attribute, fixed
+    def __init__(self, model: AttributeModel, character_attribute: str = "digit", gain: float = 1.0,
+                 **fixed: Choice):
+        """`gain` multiplies the ink (the styles tab's brightness: a mixed colour is drawn at a third of white)."""
+        self.model, self.character_attribute, self.fixed, self.gain = model, character_attribute, fixed, gain
         self.classes = "".join(model.schema[character_attribute])
         self.base = {name: model.weights(name, choice) for name, choice in fixed.items()}
 
@@ -104,4 +124,4 @@ class AttributeGlyphs:
             parts = dict(self.base)
             parts[self.character_attribute] = self.model.weights(self.character_attribute, self.classes[label])
             vectors.append(torch.cat([parts[name] for name in self.model.schema]))
-        return self.model.generate(torch.stack(vectors))
+        return (self.model.generate(torch.stack(vectors)) * self.gain).clamp(0, 1)

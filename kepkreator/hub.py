@@ -39,7 +39,7 @@ def weights_path(name_or_path: str | Path) -> Path:
                        f"({', '.join(shipped) or f'none in {WEIGHTS_DIR}'})")
 
 
-WEIGHT_FILES = ["config.json", "model.safetensors", "README.md", "classifier/*"]
+WEIGHT_FILES = ["config.json", "model.safetensors", "README.md", "metrics.json", "classifier/*"]
 
 
 def resolve(name_or_path: str | Path, repo_id: str | None = None, revision: str | None = None) -> Path:

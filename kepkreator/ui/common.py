@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import atexit
+import collections
 import functools
 import html
 import logging
-import os
 import re
 import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import gradio as gr
 from PIL import Image
@@ -19,6 +20,7 @@ from kepkreator.validation import InputError
 
 
 log = logging.getLogger("kepkreator.app")
+T = TypeVar("T")
 
 HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 RGB = re.compile(r"^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)$")
@@ -36,19 +38,71 @@ def parse_colour(name: str, value: str) -> tuple[int, int, int]:
     raise InputError(f"{name} colour {text!r} is not a colour: use #rrggbb")
 
 
+APOLOGY = "Something went wrong drawing this; the error was logged."
+
+
+def plain(output):
+    """What an API client gets for an output: the value of a page update (an image's alt text, a label's title
+    are for the page)."""
+    return output.get("value") if isinstance(output, dict) and output.get("__type__") == "update" else output
+
+
 def user_errors(fn):
-    """Show InputError as its message; log anything else and show a short apology, never a trace."""
+    """For API clients: plain values; InputError becomes its message as a gr.Error; anything else is logged and
+    answered with a short apology, never a trace."""
     @functools.wraps(fn)
     def wrapped(*args):
         try:
-            return fn(*args)
+            result = fn(*args)
+            return [plain(output) for output in result] if isinstance(result, (list, tuple)) else plain(result)
         except InputError as err:
             # Gradio renders the message as HTML, and it may quote the user's text.
             raise gr.Error(html.escape(str(err), quote=False), title="Check the input", print_exception=False) from None
         except Exception:
             log.exception("request failed")
-            raise gr.Error("Something went wrong drawing this; the error was logged.", print_exception=False) from None
+            raise gr.Error(APOLOGY, print_exception=False) from None
     return wrapped
+
+
+def warning(message: str) -> str:
+    return f"**Check the input:** {html.escape(message, quote=False)} The drawing shown is the last one that worked."
+
+
+def keeps_last_drawing(fn, outputs: int):
+    """For the page: a mistake leaves every output as it was and says why in the status line, which the next
+    success clears; where an API client gets an error instead (`user_errors`)."""
+    @functools.wraps(fn)
+    def wrapped(*args):
+        try:
+            result = fn(*args)
+        except InputError as err:
+            return (*[gr.skip()] * outputs, warning(str(err)))
+        except Exception:
+            log.exception("request failed")
+            return (*[gr.skip()] * outputs, f"**Sorry:** {APOLOGY}")
+        return (*(result if isinstance(result, (list, tuple)) else [result]), "")
+    return wrapped
+
+
+def status_line(elem_id: str) -> gr.Markdown:
+    """Where the page says what was wrong with the last input; empty after a success."""
+    return gr.Markdown("", elem_id=elem_id, elem_classes=["kk-status"])
+
+
+def wire(fn, inputs: list, outputs: list, status: gr.Markdown, triggers: list, api_name: str):
+    """Run `fn` on the page when any trigger fires (keeping the last drawing on a mistake), and expose it to API
+    clients as `api_name` (where a mistake is an error). The API's own trigger is a hidden button, so clients and
+    the page never share an event's error handling. Returns the page's handler, for other events to reuse."""
+    gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name)
+    page = keeps_last_drawing(fn, len(outputs))
+    gr.on(triggers, page, inputs, [*outputs, status], api_visibility="private", trigger_mode="always_last",
+          scroll_to_output=True)
+    return page
+
+
+def drawing(path: str, alt_text: str) -> dict:
+    """An image output with the alt text a screen reader reads for it."""
+    return gr.update(value=path, alt_text=alt_text)
 
 
 def first_drawing(draw, inputs: list):
@@ -57,29 +111,53 @@ def first_drawing(draw, inputs: list):
     return draw(*(control.value for control in inputs))
 
 
+def file_name(text: str, fallback: str = "kepkreator") -> str:
+    """A download name made from what the image shows: '1984-31', 'face-subject01-subject07-0.50-happy'."""
+    name = re.sub(r"[^0-9A-Za-z.]+", "-", str(text)).strip("-.")[:60].strip("-.")
+    return name or fallback
+
+
+class RecentFolders:
+    """Fresh folders under one temporary root, each holding what one request wrote; the newest `keep` finished ones
+    stay and older ones are removed. The names are remembered, so no request scans the root, and a folder still
+    being written is never removed."""
+
+    def __init__(self, prefix: str, keep: int):
+        self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.finished: collections.deque[Path] = collections.deque()
+        atexit.register(shutil.rmtree, self.root, True)
+
+    def write(self, fill: Callable[[Path], T]) -> T:
+        """`fill(folder)` in a fresh folder, which then counts among the newest."""
+        folder = Path(tempfile.mkdtemp(dir=self.root))
+        result = fill(folder)
+        with self.lock:
+            self.finished.append(folder)
+            old = self.finished.popleft() if len(self.finished) > self.keep else None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return result
+
+
 class PngFiles:
-    """Images handed to Gradio as PNG files under unique names.
+    """Images handed to Gradio as PNG files, each in a folder of its own under the name of what it shows.
 
     Gradio copies a returned file into its cache atomically, but re-encodes a returned PIL image onto one
     path per content, rewriting it in place: two identical requests at once can then truncate each other's
-    download. The newest `keep` files stay; older ones are removed.
+    download. The newest `keep` files stay.
     """
 
     def __init__(self, keep: int = 512):
-        self.folder = Path(tempfile.mkdtemp(prefix="kepkreator-images-"))
-        self.keep = keep
-        self.lock = threading.Lock()
-        atexit.register(shutil.rmtree, self.folder, True)
+        self.folders = RecentFolders("kepkreator-images-", keep)
 
-    def __call__(self, image: Image.Image) -> str:
-        fd, path = tempfile.mkstemp(prefix="kepkreator-", suffix=".png", dir=self.folder)
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG")
-        with self.lock:
-            files = sorted(self.folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
-            for old in files[:-self.keep]:
-                old.unlink(missing_ok=True)
-        return path
+    def __call__(self, image: Image.Image, name: str = "kepkreator") -> str:
+        def save(folder: Path) -> str:
+            path = folder / f"{file_name(name)}.png"
+            image.save(path, format="PNG")
+            return str(path)
+        return self.folders.write(save)
 
 
 png_file = PngFiles()

@@ -1,53 +1,62 @@
 """Tab "Handwriting": type a number, see it handwritten by the conditional GAN."""
 from __future__ import annotations
 
+import functools
 import random
 
 import gradio as gr
 
-from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, Handwriter, describe
-from kepkreator.ui.common import first_drawing, parse_colour, png_file, user_errors
+from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, MAX_WRAP, Handwriter, describe
+from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
 from kepkreator.validation import whole_number
+
+DEFAULT_WRAP = 24  # characters per line: a phone number fits, and a line stays readable on a phone
+EXAMPLES = ["2026", "+1 (555) 123-4567", "24/11/2026 12:30", "3.14159", "-42", "$1,000.50", "99.9%",
+            "0123456789"]
+
+
+def handwrite(handwriter: Handwriter, text, seed, variation, neatness, ink, paper, transparent, stroke, scale,
+              line_width) -> dict:
+    """`text` in one consistent hand, wrapped at `line_width` characters: the image as a PNG named after it."""
+    image = handwriter(text, seed=whole_number("seed", seed, 0, 2**63 - 1), variation=variation, neatness=neatness,
+                       ink=parse_colour("ink", ink), paper=None if transparent else parse_colour("paper", paper),
+                       stroke=stroke, scale=scale, wrap=line_width)
+    return drawing(png_file(image, text), f"{' '.join(str(text).split())}, handwritten")
 
 
 def build(handwriter: Handwriter) -> None:
-    def handwrite(text, seed, variation, neatness, ink, paper, transparent, stroke, scale):
-        """Write `text` in one consistent hand; returns the image as PNG."""
-        return png_file(handwriter(
-            text, seed=whole_number("seed", seed, 0, 2**63 - 1), variation=variation, neatness=neatness,
-            ink=parse_colour("ink", ink), paper=None if transparent else parse_colour("paper", paper),
-            stroke=stroke, scale=scale,
-        ))
-
-    gr.Markdown(f"Type a number and see it handwritten: {describe(handwriter.classes)}, spaces and new lines, "
-                f"up to {MAX_CHARACTERS} characters. One style is shared by the whole text; "
-                "**New style** draws another hand.")
-    with gr.Row():
-        with gr.Column(scale=1):
-            text = gr.Textbox(label="Text", value="2026", lines=2, placeholder="e.g. 2026", elem_id="hw-text")
+    gr.Markdown(f"Type a number and see it handwritten: {describe(handwriter.classes)}, up to {MAX_CHARACTERS} "
+                "characters. One style is shared by the whole text; **New style** draws another hand.")
+    with gr.Row(elem_classes=["kk-row"]):
+        with gr.Column(scale=1, min_width=280):
+            text = gr.Textbox(label="Text", value="2026", lines=1, max_lines=4, placeholder="e.g. +1 (555) 123-4567",
+                              info="Enter draws; Shift+Enter starts a new line", elem_id="hw-text")
+            button = gr.Button("Generate", variant="primary", elem_id="hw-generate")
             with gr.Row():
                 seed = gr.Number(label="Style seed", value=7, precision=0, minimum=0, elem_id="hw-seed")
                 new_style = gr.Button("New style", size="sm")
-            variation = gr.Slider(0, 1, value=0.15, step=0.05, label="Variation",
+            variation = gr.Slider(0, 1, value=0.15, step=0.05, label="Variation", elem_id="hw-variation",
                                   info="0: the same hand throughout; 1: every character independent")
-            neatness = gr.Slider(0, 1, value=0.5, step=0.05, label="Neatness", info="0: wild; 1: tidy")
-            with gr.Accordion("Ink and paper", open=False):
+            neatness = gr.Slider(0, 1, value=0.5, step=0.05, label="Neatness", info="0: wild; 1: tidy",
+                                 elem_id="hw-neatness")
+            with gr.Accordion("Ink, paper and size", open=False):
                 with gr.Row():
-                    ink = gr.ColorPicker(value="#141e5a", label="Ink")
-                    paper = gr.ColorPicker(value="#ffffff", label="Paper")
+                    ink = gr.ColorPicker(value="#141e5a", label="Ink", min_width=100)
+                    paper = gr.ColorPicker(value="#ffffff", label="Paper", min_width=100)
                 transparent = gr.Checkbox(label="Transparent background", value=False)
                 stroke = gr.Slider(-1, 2, value=0, step=0.25, label="Stroke thickness", info="-1 thinner, 2 bolder")
                 scale = gr.Slider(1, MAX_SCALE, value=3, step=1, label="Output scale", info="pixels per glyph pixel")
-            button = gr.Button("Generate", variant="primary", elem_id="hw-generate")
-        inputs = [text, seed, variation, neatness, ink, paper, transparent, stroke, scale]
-        with gr.Column(scale=2):
-            output = gr.Image(first_drawing(handwrite, inputs), label="Handwriting", type="filepath", format="png",
-                              image_mode=None, buttons=["download", "fullscreen"], elem_id="hw-output")
-    handler = user_errors(handwrite)
-    button.click(handler, inputs, output, api_name="handwrite")
-    text.submit(handler, inputs, output, api_visibility="private")
-    new_style.click(lambda: random.randrange(1_000_000), None, seed, api_visibility="private").then(
-        handler, inputs, output, api_visibility="private")
-    gr.Examples([["2026", 7, 0.15, 0.5], ["3 14159", 11, 0.15, 0.7],
-                 ["0123456789", 3, 0.1, 0.6], ["12 34\n56 78", 42, 0.3, 0.3]],
-                inputs=[text, seed, variation, neatness], label="Examples")
+                line_width = gr.Slider(4, MAX_WRAP, value=DEFAULT_WRAP, step=1, label="Line width",
+                                       info="characters per line before the text wraps")
+        inputs = [text, seed, variation, neatness, ink, paper, transparent, stroke, scale, line_width]
+        draw = functools.partial(handwrite, handwriter)
+        with gr.Column(scale=2, min_width=280, elem_classes=["kk-output"]):
+            opening = first_drawing(draw, inputs)
+            output = gr.Image(opening["value"], alt_text=opening["alt_text"], label="Handwriting", type="filepath",
+                              format="png", image_mode=None, buttons=["download", "fullscreen"], elem_id="hw-output")
+            status = status_line("hw-status")
+    event_triggers = [button.click, text.submit, seed.change, *(c.change for c in inputs[2:])]
+    page = wire(draw, inputs, [output], status, event_triggers, api_name="handwrite")
+    new_style.click(lambda: random.randrange(1_000_000), None, seed, api_visibility="private")
+    examples = gr.Examples([[e] for e in EXAMPLES], inputs=[text], label="Examples: click one to draw it")
+    examples.load_input_event.then(page, inputs, [output, status], api_visibility="private", scroll_to_output=True)

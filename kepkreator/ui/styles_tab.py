@@ -1,105 +1,133 @@
 """Tab "QMNIST styles": a digit by a chosen writer (or a blend of two), in any colour and transform."""
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 import torch
 
-from kepkreator.attributes import AttributeGlyphs, AttributeModel, readings_as_labels
+from kepkreator.attributes import AttributeGlyphs, AttributeModel, describe_choice
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.common import first_drawing, parse_colour, png_file, user_errors
+from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
+from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import InputError, choice, number, whole_number
 
 MAX_SWEEP = 16
 
 
+def ink_colour(red, green, blue) -> dict[str, float]:
+    colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
+    if sum(colour.values()) <= 0:
+        raise InputError("Set at least one of red, green and blue above zero.")
+    return colour
+
+
+def brightness(colour: dict[str, float]) -> float:
+    """The factor from the model's ink to the chosen ink. The model draws the hue as a convex mix (weights
+    c / sum(c)), so its brightest channel is max(c) / sum(c); multiplying by sum(c) gives back max(c): white ink
+    (1, 1, 1) is drawn as a third in each channel and shown white."""
+    return sum(colour.values())
+
+
+def choices(model: AttributeModel, digit, writer_a, writer_b, blend, red, green, blue, transform) -> dict:
+    blend = number("blend", blend, 0, 1)
+    writers = model.schema["writer"]
+    writer_a, writer_b = choice("writer", writer_a, writers), choice("writer", writer_b, writers)
+    writer = {writer_a: 1 - blend}
+    writer[writer_b] = writer.get(writer_b, 0) + blend
+    return {"digit": choice("digit", digit, model.schema["digit"]), "writer": writer,
+            "colour": ink_colour(red, green, blue),
+            "transform": choice("transform", transform, model.schema["transform"])}
+
+
+def style_digit(model: AttributeModel, digit, writer_a, writer_b, blend, red, green, blue, transform) -> list:
+    """One digit in the chosen hand, colour and transform, and what the cooperating classifier reads in it."""
+    chosen = choices(model, digit, writer_a, writer_b, blend, red, green, blue, transform)
+    image = model.generate(model.vector(**chosen))[0]
+    shown = (image * brightness(chosen["colour"])).clamp(0, 1)
+    described = ", ".join(describe_choice(chosen[name]) for name in ("writer", "colour", "transform"))
+    path = png_file(to_pil(shown, scale=8), f"digit-{chosen['digit']}-{described}")
+    return [drawing(path, f"The digit {chosen['digit']} drawn by writer {described}"),
+            *readback_labels(model, image, chosen)]
+
+
+def style_number(model: AttributeModel, text, writer_a, writer_b, blend, red, green, blue, transform) -> dict:
+    """A number written digit by digit in the chosen hand, colour and transform."""
+    chosen = choices(model, "0", writer_a, writer_b, blend, red, green, blue, transform)
+    chosen.pop("digit")
+    glyphs = AttributeGlyphs(model, "digit", gain=brightness(chosen["colour"]), **chosen)
+    image = write(text, glyphs, Style(seed=0), Layout(scale=3, paper=(0, 0, 0)))
+    return drawing(png_file(image, f"{text}-writer-{describe_choice(chosen['writer'])}"),
+                   f"{' '.join(str(text).split())}, written by writer {describe_choice(chosen['writer'])}")
+
+
+def style_grid(model: AttributeModel, writer_a, writer_b, blend, red, green, blue) -> dict:
+    """Every digit (columns) in every transform (rows) for the chosen hand and colour."""
+    schema = model.schema
+    base = choices(model, "0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
+    vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
+                         for t in schema["transform"] for d in schema["digit"]])
+    images = (model.generate(vectors) * brightness(base["colour"])).clamp(0, 1)
+    writer = describe_choice(base["writer"])
+    return drawing(png_file(labelled_grid(images, schema["digit"], schema["transform"], scale=3),
+                            f"grid-writer-{writer}"), f"Every digit in every transform by writer {writer}")
+
+
+def style_sweep(model: AttributeModel, digit, writer_a, writer_b, red, green, blue, transform, steps) -> dict:
+    """The digit morphing from writer A to writer B in `steps` images."""
+    steps = whole_number("steps", steps, 2, MAX_SWEEP)
+    chosen = [choices(model, digit, writer_a, writer_b, i / (steps - 1), red, green, blue, transform)
+              for i in range(steps)]
+    vectors = torch.cat([model.vector(**c) for c in chosen])
+    images = (model.generate(vectors) * brightness(chosen[0]["colour"])).clamp(0, 1)
+    return drawing(png_file(labelled_grid(images, blend_captions(steps), scale=4), f"sweep-{writer_a}-{writer_b}"),
+                   f"The digit {chosen[0]['digit']} morphing from writer {writer_a} to writer {writer_b}")
+
+
+def picked_colour(colour) -> tuple[float, float, float]:
+    """A picked colour as the three sliders' values, rounded for people."""
+    return tuple(round(channel / 255, 2) for channel in parse_colour("picked", colour))
+
+
 def build(model: AttributeModel) -> None:
     schema = model.schema
     writers = schema["writer"]
-
-    def choices(digit, writer_a, writer_b, blend, red, green, blue, transform) -> dict:
-        blend = number("blend", blend, 0, 1)
-        colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
-        if sum(colour.values()) <= 0:
-            raise InputError("Set at least one of red, green and blue above zero.")
-        writer_a, writer_b = choice("writer", writer_a, writers), choice("writer", writer_b, writers)
-        writer = {writer_a: 1 - blend}
-        writer[writer_b] = writer.get(writer_b, 0) + blend
-        return {"digit": choice("digit", digit, schema["digit"]), "writer": writer, "colour": colour,
-                "transform": choice("transform", transform, schema["transform"])}
-
-    def style_digit(digit, writer_a, writer_b, blend, red, green, blue, transform):
-        """One digit in the chosen hand, colour and transform, and what the cooperating classifier reads in it."""
-        chosen = choices(digit, writer_a, writer_b, blend, red, green, blue, transform)
-        image = model.generate(model.vector(**chosen))[0]
-        return [png_file(to_pil(image, scale=8)), *readings_as_labels(model, image)]
-
-    def style_number(text, writer_a, writer_b, blend, red, green, blue, transform):
-        """A number written digit by digit in the chosen hand, colour and transform."""
-        chosen = choices("0", writer_a, writer_b, blend, red, green, blue, transform)
-        chosen.pop("digit")
-        glyphs = AttributeGlyphs(model, "digit", **chosen)
-        return png_file(write(text, glyphs, Style(seed=0), Layout(scale=3, ink=(0, 0, 0))))
-
-    def style_grid(writer_a, writer_b, blend, red, green, blue):
-        """Every digit (columns) in every transform (rows) for the chosen hand and colour."""
-        base = choices("0", writer_a, writer_b, blend, red, green, blue, schema["transform"][0])
-        vectors = torch.cat([model.vector(**{**base, "digit": d, "transform": t})
-                             for t in schema["transform"] for d in schema["digit"]])
-        return png_file(labelled_grid(model.generate(vectors), schema["digit"], schema["transform"], scale=3))
-
-    def style_sweep(digit, writer_a, writer_b, red, green, blue, transform, steps):
-        """The digit morphing from writer A to writer B in `steps` images."""
-        steps = whole_number("steps", steps, 2, MAX_SWEEP)
-        vectors = torch.cat([model.vector(**choices(digit, writer_a, writer_b, i / (steps - 1), red, green, blue,
-                                                    transform)) for i in range(steps)])
-        return png_file(labelled_grid(model.generate(vectors), blend_captions(steps), scale=4))
-
-    def picked(colour):
-        r, g, b = parse_colour("picked", colour)
-        return r / 255, g / 255, b / 255
-
     gr.Markdown("A Generative Cooperative Net draws a digit from four attribute vectors: digit, writer (one of "
                 f"{len(writers)} QMNIST writers, or a blend of two), colour (any mix of red, green and blue) and "
-                "transform. Beside it, what the cooperating classifier reads back from the image.")
-    with gr.Row():
-        with gr.Column(scale=1):
+                "transform. Beside it, what its cooperating classifier reads back from the image.")
+    with gr.Row(elem_classes=["kk-row"]):
+        with gr.Column(scale=1, min_width=280):
             digit = gr.Dropdown(schema["digit"], value=schema["digit"][7], label="Digit", elem_id="st-digit")
             with gr.Row():
-                writer_a = gr.Dropdown(writers, value=writers[0], label="Writer A", filterable=True)
-                writer_b = gr.Dropdown(writers, value=writers[1], label="Writer B", filterable=True)
+                writer_a = gr.Dropdown(writers, value=writers[0], label="Writer A", filterable=True, min_width=120)
+                writer_b = gr.Dropdown(writers, value=writers[1], label="Writer B", filterable=True, min_width=120)
             blend = gr.Slider(0, 1, value=0, step=0.05, label="Blend", info="0: writer A, 1: writer B")
             with gr.Row():
-                red = gr.Slider(0, 1, value=1, step=0.05, label="Red")
-                green = gr.Slider(0, 1, value=0, step=0.05, label="Green")
-                blue = gr.Slider(0, 1, value=0, step=0.05, label="Blue")
-            picker = gr.ColorPicker(value="#ff0000", label="Or pick a colour")
+                red = gr.Slider(0, 1, value=1, step=0.01, label="Red", min_width=90, elem_id="st-red")
+                green = gr.Slider(0, 1, value=0, step=0.01, label="Green", min_width=90, elem_id="st-green")
+                blue = gr.Slider(0, 1, value=0, step=0.01, label="Blue", min_width=90, elem_id="st-blue")
+            picker = gr.ColorPicker(value="#ff0000", label="Or pick the ink colour", elem_id="st-picker")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
+            draw_button = gr.Button("Draw", variant="primary", elem_id="st-draw")
         inputs = [digit, writer_a, writer_b, blend, red, green, blue, transform]
-        first_digit, *first_readings = first_drawing(style_digit, inputs)
-        with gr.Column(scale=1):
-            image = gr.Image(first_digit, label="Generated", type="filepath", format="png", elem_id="st-output")
-        with gr.Column(scale=1):
-            labels = [gr.Label(reading, label=f"Classifier reads: {name}",
-                               num_top_classes=5 if name == "writer" else 3)
-                      for name, reading in zip(schema, first_readings)]
-    draw = user_errors(style_digit)
-    # The named endpoint first: Gradio names later events after the same function with a suffix.
-    draw_button = gr.Button("Draw", variant="primary", elem_id="st-draw")
-    draw_button.click(draw, inputs, [image, *labels], api_name="style_digit")
-    for control in inputs:
-        control.change(draw, inputs, [image, *labels], api_visibility="private", trigger_mode="always_last")
-    picker.input(user_errors(picked), picker, [red, green, blue], api_visibility="private")
+        draw = functools.partial(style_digit, model)
+        image, status, labels = drawing_and_readback(model, draw, inputs, "st", "Generated", {"writer": 5})
+    wire(draw, inputs, [image, *labels], status, [draw_button.click, *(c.change for c in inputs)], "style_digit")
+    picker.change(picked_colour, picker, [red, green, blue], api_visibility="private")
 
     with gr.Accordion("Write a number in this hand", open=True):
         with gr.Row():
             number_text = gr.Textbox(label="Number", value="1905", scale=3, elem_id="st-number")
             write_button = gr.Button("Write", scale=1)
         number_inputs = [number_text, writer_a, writer_b, blend, red, green, blue, transform]
-        number_image = gr.Image(first_drawing(style_number, number_inputs), label="In this hand", type="filepath",
+        write_number = functools.partial(style_number, model)
+        opening = first_drawing(write_number, number_inputs)
+        number_image = gr.Image(opening["value"], alt_text=opening["alt_text"], label="In this hand", type="filepath",
                                 format="png", elem_id="st-number-output")
-        write_button.click(user_errors(style_number), number_inputs, number_image, api_name="style_number")
-        number_text.submit(user_errors(style_number), number_inputs, number_image, api_visibility="private")
+        number_status = status_line("st-number-status")
+        wire(write_number, number_inputs, [number_image], number_status, [write_button.click, number_text.submit],
+             "style_number")
 
     with gr.Accordion("Grids", open=False):
         with gr.Row():
@@ -107,7 +135,8 @@ def build(model: AttributeModel) -> None:
             steps = gr.Slider(2, MAX_SWEEP, value=8, step=1, label="Sweep steps")
             sweep_button = gr.Button("Sweep writer A -> B")
         grid_image = gr.Image(label="Grid", type="filepath", format="png")
-        grid_button.click(user_errors(style_grid), [writer_a, writer_b, blend, red, green, blue], grid_image,
-                          api_name="style_grid")
-        sweep_button.click(user_errors(style_sweep), [digit, writer_a, writer_b, red, green, blue, transform, steps],
-                           grid_image, api_name="style_sweep")
+        grid_status = status_line("st-grid-status")
+        wire(functools.partial(style_grid, model), [writer_a, writer_b, blend, red, green, blue], [grid_image],
+             grid_status, [grid_button.click], "style_grid")
+        wire(functools.partial(style_sweep, model), [digit, writer_a, writer_b, red, green, blue, transform, steps],
+             [grid_image], grid_status, [sweep_button.click], "style_sweep")

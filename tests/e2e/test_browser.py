@@ -100,3 +100,86 @@ def test_face_blending_tab_redraws_when_the_blend_moves(page, artifacts):
     blend.press("Enter")
     assert wait_for_new_image(page, "#fb-output img", opening_src) == [256, 256]
     page.screenshot(path=str(artifacts / "face-blending.png"), full_page=True)
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module", params=list(VIEWPORTS))
+def sized_page(request, page, app_url):
+    """A fresh page at desktop and at phone size, on the handwriting tab."""
+    fresh = page.context.browser.new_page(viewport=VIEWPORTS[request.param])
+    fresh.goto(app_url)
+    fresh.locator("#hw-output img").wait_for(timeout=30_000)
+    yield request.param, fresh
+    fresh.close()
+
+
+def image_src(page, selector="#hw-output img"):
+    return page.locator(selector).evaluate("img => img.src")
+
+
+def write_text(page, text):
+    """Type `text` and press Enter, as a visitor does; returns the drawing's natural size once it is new."""
+    before = image_src(page)
+    page.locator("#hw-text textarea").fill(text)
+    page.locator("#hw-text textarea").press("Enter")
+    return wait_for_new_image(page, "#hw-output img", before)
+
+
+def test_every_tab_is_one_tap_away(sized_page):
+    _, page = sized_page
+    for name in ("Handwriting", "QMNIST styles", "Face blending"):
+        assert page.get_by_role("tab", name=name).is_visible()
+
+
+def test_a_phone_number_is_drawn_and_in_view(sized_page, artifacts):
+    size, page = sized_page
+    width, height = write_text(page, "+1 (555) 123-4567")
+    assert width > 3 * height
+    box = page.locator("#hw-output img").bounding_box()
+    assert box and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORTS[size]["height"]  # seen without scrolling
+    page.screenshot(path=str(artifacts / f"handwriting-phone-number-{size}.png"))
+
+
+def test_a_long_text_wraps_and_stays_readable(sized_page, artifacts):
+    size, page = sized_page
+    text = "0123456789 " * 9 + "7"
+    assert len(text) == 100
+    width, height = write_text(page, text)
+    lines = round(height / (1.05 * 28 * 3))  # the default scale: 3 pixels per glyph pixel, lines 1.05 glyphs apart
+    box = page.locator("#hw-output img").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[size]["width"]
+    assert lines >= 6 and box["height"] / lines >= 16  # each line at least 16 pixels tall on screen
+    page.screenshot(path=str(artifacts / f"handwriting-long-{size}.png"), full_page=True)
+
+
+def test_a_mistake_keeps_the_last_drawing_and_says_why(sized_page, artifacts):
+    from playwright.sync_api import expect
+
+    size, page = sized_page
+    write_text(page, "1984")
+    good = image_src(page)
+    page.locator("#hw-text textarea").fill("12x")
+    page.locator("#hw-text textarea").press("Enter")
+    status = page.locator("#hw-status")
+    expect(status).to_contain_text("Cannot draw 'x'", timeout=30_000)
+    page.wait_for_timeout(12_000)  # longer than a toast stays
+    expect(status).to_contain_text("Cannot draw 'x'")
+    assert image_src(page) == good and page.locator("#hw-output img").is_visible()
+    page.screenshot(path=str(artifacts / f"handwriting-mistake-{size}.png"))
+    write_text(page, "7")
+    expect(status).not_to_contain_text("Cannot draw")
+
+
+def test_an_example_draws_when_clicked_and_a_slider_redraws(sized_page):
+    _, page = sized_page
+    before = image_src(page)
+    page.get_by_role("button", name="3.14159").click()
+    width, height = wait_for_new_image(page, "#hw-output img", before)
+    assert width > 2 * height
+    before = image_src(page)
+    neatness = page.locator("#hw-neatness input[type=number]")
+    neatness.fill("0.9")
+    neatness.press("Enter")
+    wait_for_new_image(page, "#hw-output img", before)
