@@ -17,6 +17,7 @@ import torch
 from kepkreator.batching import batched
 from kepkreator.handwriting import Style
 from kepkreator.validation import InputError
+from kepkreator.validation import shown as quoted
 from kepkreator.hub import load_model, resolve
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
 
@@ -54,13 +55,14 @@ class AttributeModel:
             value = str(value)
             if value not in values:
                 shown = ", ".join(values[:12]) + (" ..." if len(values) > 12 else "")
-                raise InputError(f"unknown {attribute} {value!r}: choose one of {shown}")
+                raise InputError(f"unknown {attribute} {quoted(value)}: choose one of {shown}")
             try:
                 weight = float(weight)
             except (TypeError, ValueError):
-                raise InputError(f"{attribute} weight for {value!r} must be a number, got {weight!r}") from None
+                raise InputError(f"{attribute} weight for {quoted(value)} must be a number, "
+                                 f"got {quoted(weight)}") from None
             if not math.isfinite(weight) or weight < 0:
-                raise InputError(f"{attribute} weight for {value!r} must be zero or more, got {weight}")
+                raise InputError(f"{attribute} weight for {quoted(value)} must be zero or more, got {weight}")
             vector[values.index(value)] += weight
         total = vector.sum()
         if total <= 0:

@@ -6,12 +6,14 @@ A broken folder fails at load time with a message naming the file and the fault.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import os
 from pathlib import Path
 from typing import TypeVar
 
+import torch
 from safetensors import SafetensorError, safe_open
 
 WEIGHTS_DIR = Path(os.environ.get("KEPKREATOR_WEIGHTS", Path(__file__).resolve().parents[1] / "weights"))
@@ -61,32 +63,131 @@ def resolve(name_or_path: str | Path, repo_id: str | None = None, revision: str 
                            f"cached nor reachable ({type(err).__name__}: {reason})") from err
 
 
-def check_folder(folder: Path) -> None:
-    """Fail with a precise message before torch sees a broken file."""
+MAX_CONFIG_BYTES = 1_000_000
+MAX_SIZE = 1024  # any width, side, latent or component count a config may ask for
+MAX_VALUES = 1000  # values of one attribute, or characters of a character set
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
+          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+          "BOOL": torch.bool}
+
+
+def read_config(config: Path) -> dict:
+    try:
+        if config.stat().st_size > MAX_CONFIG_BYTES:
+            raise WeightsError(f"{config} is {config.stat().st_size:,} bytes: too large for a model's settings")
+        value = json.loads(config.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise WeightsError(f"{config} is not valid JSON ({type(err).__name__}: {str(err)[:200]})") from err
+    if not isinstance(value, dict):
+        raise WeightsError(f"{config} must hold a JSON object of settings, not {type(value).__name__}")
+    return value
+
+
+def check_config(cls: type, config: dict, path: Path) -> None:
+    """Every key one of `cls`'s settings, of the type of its default, within bounds: checked before anything is
+    built, so a width of 100000 or a million classes is refused, not allocated."""
+    params = {name: p for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"}
+    unknown = sorted(set(config) - set(params))
+    missing = sorted(name for name, p in params.items() if p.default is inspect.Parameter.empty and name not in config)
+    if unknown or missing:
+        raise WeightsError(f"{path} does not describe a {cls.__name__}: "
+                           + "; ".join(part for part in (unknown and f"unknown settings {', '.join(unknown)}",
+                                                         missing and f"missing {', '.join(missing)}") if part))
+    for name, value in config.items():
+        default = params[name].default
+        problem = setting_problem(name, value, default)
+        if problem:
+            raise WeightsError(f"{path}: {name} {problem}")
+
+
+def setting_problem(name: str, value, default) -> str | None:
+    if name == "schema":
+        if not (isinstance(value, list) and 0 < len(value) <= 16 and all(
+                isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], list)
+                and 0 < len(pair[1]) <= MAX_VALUES and all(isinstance(v, str) and len(v) <= 100 for v in pair[1])
+                for pair in value)):
+            return f"must be up to 16 [name, [values]] pairs of at most {MAX_VALUES} short strings each"
+        duplicated = [pair[0] for pair in value if len(set(pair[1])) != len(pair[1])]
+        return f"repeats values of {', '.join(duplicated)}" if duplicated else None
+    if name == "classes":
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_VALUES:
+            return f"must be a string of 1 to {MAX_VALUES} characters"
+        return f"repeats characters ({value[:40]!r})" if len(set(value)) != len(value) else None
+    if isinstance(default, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(default, bool)
+        return None if ok else f"must be true or false, got {value!r}"
+    if isinstance(default, int) or (default is None and isinstance(value, int)):
+        ok = isinstance(value, int) and 1 <= value <= MAX_SIZE
+        return None if ok else f"must be a whole number from 1 to {MAX_SIZE}, got {str(value)[:40]}"
+    if isinstance(value, list):
+        ok = len(value) <= 16 and all(isinstance(v, str) and len(v) <= 100 for v in value)
+        return None if ok else "must be a short list of names"
+    if value is not None and not isinstance(value, type(default)):
+        return f"must be {type(default).__name__}, got {type(value).__name__}"
+    return None
+
+
+def check_tensors(cls: type, config: dict, weights: Path) -> None:
+    """The file's tensors against the ones the config implies (built on the meta device, which allocates nothing):
+    the same names, shapes and dtypes, and finite numbers. A mismatch names the tensor."""
+    try:
+        with torch.device("meta"):
+            expected = dict(cls(**config).state_dict())
+    except (ValueError, TypeError) as err:
+        raise WeightsError(f"{weights.parent / 'config.json'} describes no {cls.__name__} that can be built: "
+                           f"{str(err)[:300]}") from err
+    try:
+        with safe_open(str(weights), "pt") as f:
+            found = {name: f.get_slice(name) for name in f.keys()}
+            missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+            if missing or unexpected:
+                raise WeightsError(f"{weights} does not fit {cls.__name__} with its config.json: "
+                                   + "; ".join(part for part in (missing and f"missing {', '.join(missing[:5])}",
+                                                                 unexpected and f"unexpected "
+                                                                 f"{', '.join(unexpected[:5])}") if part))
+            for name, tensor in expected.items():
+                shape, dtype = list(found[name].get_shape()), found[name].get_dtype()
+                if shape != list(tensor.shape):
+                    raise WeightsError(f"{weights}: tensor {name} has shape {shape}, the config implies "
+                                       f"{list(tensor.shape)}")
+                if DTYPES.get(dtype) != tensor.dtype:
+                    raise WeightsError(f"{weights}: tensor {name} is {dtype}, expected "
+                                       f"{next(k for k, v in DTYPES.items() if v == tensor.dtype)}")
+                if tensor.dtype.is_floating_point and not torch.isfinite(f.get_tensor(name)).all():
+                    raise WeightsError(f"{weights}: tensor {name} holds NaN or infinite values; the weights are "
+                                       "damaged (retrain, or restore them)")
+    except (SafetensorError, OSError) as err:
+        raise WeightsError(f"{weights} is unreadable or truncated ({err})") from err
+
+
+def check_folder(folder: Path, cls: type | None = None) -> None:
+    """Fail with a precise message before torch sees a broken file or builds an outsized model."""
     config, weights = folder / "config.json", folder / "model.safetensors"
     for required in (config, weights):
         if not required.is_file():
             raise WeightsError(f"{required} is missing: the folder needs config.json and model.safetensors")
-    try:
-        json.loads(config.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise WeightsError(f"{config} is not valid JSON ({err})") from err
-    try:
-        with safe_open(str(weights), "pt") as f:
-            for key in f.keys():
-                f.get_slice(key)
-    except (SafetensorError, OSError) as err:
-        raise WeightsError(f"{weights} is unreadable or truncated ({err})") from err
+    settings = read_config(config)
+    if cls is not None:
+        check_config(cls, settings, config)
+        check_tensors(cls, settings, weights)
+    else:
+        try:
+            with safe_open(str(weights), "pt") as f:
+                for key in f.keys():
+                    f.get_slice(key)
+        except (SafetensorError, OSError) as err:
+            raise WeightsError(f"{weights} is unreadable or truncated ({err})") from err
 
 
 def load_model(cls: type[T], name_or_path: str | Path, repo_id: str | None = None) -> T:
     """`cls.from_pretrained` on a checked folder; a mismatch names the file and the model class."""
     folder = resolve(name_or_path, repo_id)
-    check_folder(folder)
+    check_folder(folder, cls)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # from_pretrained prints a line per local load
             model = cls.from_pretrained(folder, strict=True)
     except (RuntimeError, TypeError, ValueError, KeyError) as err:
+        detail = " ".join(str(err).split())  # torch puts the tensor that does not fit on a later line
         raise WeightsError(f"{folder / 'model.safetensors'} does not fit {cls.__name__} with {folder / 'config.json'}: "
-                           f"{str(err).splitlines()[0][:300]}") from err
+                           f"{detail[:400]}") from err
     return model.eval()

@@ -9,31 +9,54 @@ class InputError(ValueError):
     """Input a user can fix; the message says how."""
 
 
+def shown(value, limit: int = 40) -> str:
+    """A value as a message quotes it: its repr, cut to `limit` characters (a 1 MB string is not echoed back)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def number(name: str, value, low: float, high: float) -> float:
     """A finite number from low to high (numbers as text are accepted, as a form sends them)."""
     if isinstance(value, bool):
-        raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
+        raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {shown(value)}")
     try:
         result = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}") from None
+        raise InputError(f"{name} must be a number from {low:g} to {high:g}, got {shown(value)}") from None
     if not (math.isfinite(result) and low <= result <= high):
-        raise InputError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+        raise InputError(f"{name} must be from {low:g} to {high:g}, got {shown(value)}")
     return result
 
 
 def whole_number(name: str, value, low: int, high: int) -> int:
-    result = number(name, value, low, high) if not isinstance(value, int) or isinstance(value, bool) else value
-    if isinstance(result, float) and not result.is_integer() or not low <= result <= high:
-        raise InputError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    message = f"{name} must be a whole number from {low} to {high}, got {shown(value)}"
+    if isinstance(value, bool):
+        raise InputError(message)
+    if isinstance(value, int):
+        result = value
+    else:
+        try:
+            result = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(message) from None
+        if not (math.isfinite(result) and result.is_integer()):
+            raise InputError(message)
+    if not low <= result <= high:
+        raise InputError(message)
     return int(result)
+
+
+def boolean(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{name} must be true or false, got {shown(value)}")
+    return value
 
 
 def choice(name: str, value, options: list[str]) -> str:
     text = str(value)
     if text not in options:
-        shown = ", ".join(options[:12]) + (" ..." if len(options) > 12 else "")
-        raise InputError(f"unknown {name} {text[:40]!r}: choose one of {shown}")
+        shown_value, options_shown = shown(text), ", ".join(options[:12]) + (" ..." if len(options) > 12 else "")
+        raise InputError(f"unknown {name} {shown_value}: choose one of {options_shown}")
     return text
 
 
