@@ -30,6 +30,12 @@ def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: dic
     return {"param_groups": state["param_groups"]}
 
 
+def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
+    """The name of the first floating-point tensor holding NaN or an infinity, if any."""
+    return next((name for name, t in tensors.items() if t.dtype.is_floating_point and not torch.isfinite(t).all()),
+                None)
+
+
 def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
                     run_config: dict, elapsed_seconds: float = 0.0) -> None:
     tensors: dict[str, torch.Tensor] = {}
@@ -37,6 +43,8 @@ def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimi
         for key, value in module.state_dict().items():
             tensors[f"module.{name}.{key}"] = value.detach().clone().contiguous()
     optim_meta = {name: _flatten_optimizer(name, opt, tensors) for name, opt in optimizers.items()}
+    if (bad := first_non_finite(tensors)) is not None:
+        raise CheckpointError(f"not writing checkpoint {path}: tensor {bad} holds NaN or infinite values")
     metadata = {"step": str(step), "optimizers": json.dumps(optim_meta),
                 "run_config": json.dumps(run_config, sort_keys=True), "elapsed_seconds": repr(float(elapsed_seconds))}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,26 +69,43 @@ def read_run_config(path: Path) -> tuple[int, dict, float]:
     try:
         with safe_open(str(path), "pt") as f:
             meta = f.metadata() or {}
-        return int(meta["step"]), json.loads(meta["run_config"]), float(meta.get("elapsed_seconds", 0.0))
-    except (SafetensorError, OSError, KeyError, ValueError) as err:
-        raise CheckpointError(f"{path} is not a KepKreator checkpoint ({err}); "
+        step, config, elapsed = int(meta["step"]), json.loads(meta["run_config"]), float(meta.get("elapsed_seconds", 0))
+        if not isinstance(config, dict):
+            raise ValueError("run_config is not a JSON object")
+        return step, config, elapsed
+    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as err:
+        raise CheckpointError(f"{path} is not a KepKreator checkpoint ({type(err).__name__}: {str(err)[:200]}); "
                               "delete it or start without --resume") from err
 
 
 def load_checkpoint(path: Path, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> int:
+    """Restores the modules and optimizers; any fault (a missing, misshapen or non-finite tensor, a damaged
+    optimizer record) is a CheckpointError naming it, and nothing is half-loaded into a run that goes on."""
     step, _, _ = read_run_config(path)
-    with safe_open(str(path), "pt") as f:
-        optim_meta = json.loads(f.metadata()["optimizers"])
-    tensors = load_file(str(path))
-    for name, module in modules.items():
-        prefix = f"module.{name}."
-        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-    for name, optimizer in optimizers.items():
-        prefix = f"optim.{name}."
-        state: dict[int, dict] = {}
-        for key, value in tensors.items():
-            if key.startswith(prefix):
-                param_id, field = key[len(prefix):].split(".", 1)
-                state.setdefault(int(param_id), {})[field] = value
-        optimizer.load_state_dict({"state": state, "param_groups": optim_meta[name]["param_groups"]})
+    try:
+        with safe_open(str(path), "pt") as f:
+            optim_meta = json.loads(f.metadata()["optimizers"])
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as err:
+        raise CheckpointError(f"{path} is damaged ({type(err).__name__}: {str(err)[:200]}); delete it or start "
+                              "without --resume") from err
+    if (bad := first_non_finite(tensors)) is not None:
+        raise CheckpointError(f"{path}: tensor {bad} holds NaN or infinite values; the checkpoint is damaged, delete "
+                              "it or start without --resume")
+    try:
+        for name, module in modules.items():
+            prefix = f"module.{name}."
+            module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        for name, optimizer in optimizers.items():
+            prefix = f"optim.{name}."
+            state: dict[int, dict] = {}
+            for key, value in tensors.items():
+                if key.startswith(prefix):
+                    param_id, field = key[len(prefix):].split(".", 1)
+                    state.setdefault(int(param_id), {})[field] = value
+            optimizer.load_state_dict({"state": state, "param_groups": optim_meta[name]["param_groups"]})
+    except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
+        detail = " ".join(str(err).split())[:300]
+        raise CheckpointError(f"{path} does not fit this run's models ({type(err).__name__}: {detail}); delete it "
+                              "or start without --resume") from err
     return step

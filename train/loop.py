@@ -123,7 +123,10 @@ class Run:
         except OSError as err:
             fail(f"cannot write to --output-dir {self.output_dir}: {err.strerror or err}")
         if self.checkpoint_path.exists() and not self.args.resume:
-            step, _, _ = read_run_config(self.checkpoint_path)
+            try:
+                step, _, _ = read_run_config(self.checkpoint_path)
+            except CheckpointError:
+                fail(f"{self.output_dir} already holds a damaged checkpoint: delete it or choose another --output-dir")
             fail(f"{self.output_dir} already holds a checkpoint at step {step}: pass --resume to continue it, "
                  "or choose another --output-dir")
 
@@ -132,14 +135,23 @@ class Run:
             if self.args.resume:
                 self.accelerator.print(f"no checkpoint in {self.output_dir}; starting from step 0")
             return 0, 0.0
-        step, saved_config, elapsed = read_run_config(self.checkpoint_path)
+        try:
+            step, saved_config, elapsed = read_run_config(self.checkpoint_path)
+        except CheckpointError as err:
+            fail(str(err))
+        if not 0 <= step <= self.args.steps:
+            fail(f"{self.checkpoint_path} says it was saved at step {step}, outside 0 to --steps ({self.args.steps}): "
+                 "it is damaged or from a longer run; delete it or pass the --steps it was made with")
         changed = sorted(k for k in set(saved_config) | set(self.run_config)
                          if saved_config.get(k) != self.run_config.get(k))
         if changed:
             details = ", ".join(f"{k}: {saved_config.get(k)!r} -> {self.run_config.get(k)!r}" for k in changed)
             fail(f"the checkpoint in {self.output_dir} was made with other settings ({details}); "
                  "resume with the same settings or choose another --output-dir")
-        load_checkpoint(self.checkpoint_path, task.state_modules(), task.optimizers())
+        try:
+            load_checkpoint(self.checkpoint_path, task.state_modules(), task.optimizers())
+        except CheckpointError as err:
+            fail(str(err))
         self.accelerator.print(f"resumed from step {step}")
         return step, elapsed
 
@@ -153,11 +165,12 @@ class Run:
         self.accelerator.wait_for_everyone()
 
     def what_is_safe(self) -> str:
-        if not self.checkpoint_path.exists():
+        try:
+            step, _, _ = read_run_config(self.checkpoint_path)
+        except CheckpointError:
             return "No checkpoint was saved yet."
-        step, _, _ = read_run_config(self.checkpoint_path)
-        return (f"The checkpoint at step {step} is intact: make room and run the same command with --resume "
-                "to continue from it.")
+        return (f"The checkpoint at step {step} is intact: once the cause is fixed (room made on a full disk, say), "
+                "run the same command with --resume to continue from it.")
 
     @contextlib.contextmanager
     def writing(self, what: str):
@@ -188,6 +201,10 @@ class Run:
             index = batch_indices(n, args.batch_size, step, args.seed, acc.process_index, acc.num_processes)
             losses = task.training_step(tuple(t[index].to(acc.device) for t in tensors), step)
             step += 1
+            if not all(math.isfinite(v) for v in losses.values()):
+                shown = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
+                fail(f"step {step}: a loss is not finite ({shown}); the run stopped and saved nothing after it. "
+                     f"{self.what_is_safe()} Lower the learning rates, or check the data.")
             window_steps += 1
             if step % 10 == 0 or step == args.steps:
                 rate = window_steps * args.batch_size / max(time.perf_counter() - window_start, 1e-9)
