@@ -84,3 +84,33 @@ def test_export_mistakes_get_messages(faces_model, tmp_path):
     blocker.write_text("")
     with pytest.raises(InputError, match="cannot write"):
         export_zip(faces, blocker / "faces.zip")
+
+
+@pytest.fixture
+def yale_copy(data_dir, tmp_path):
+    """A few real Yale files in a folder of the test's own, to add hostile files beside."""
+    folder = tmp_path / "yalefaces"
+    folder.mkdir()
+    for path in sorted((data_dir / "yalefaces").glob("subject0[12].*")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    return tmp_path
+
+
+def test_an_outsized_image_is_refused_from_its_header(yale_copy):
+    Image.new("L", (3000, 2000)).save(yale_copy / "yalefaces" / "subject03.happy", format="GIF")
+    with pytest.raises(DataError, match=r"subject03.happy is 3000x2000: over 4,000,000 pixels"):
+        read_yale(yale_copy)
+
+
+def test_a_fifo_named_like_a_face_is_refused_not_waited_on(yale_copy):
+    import os
+
+    os.mkfifo(yale_copy / "yalefaces" / "subject03.happy")
+    with pytest.raises(DataError, match="subject03.happy is not a regular file"):
+        read_yale(yale_copy)
+
+
+def test_a_face_set_with_nothing_to_train_on_is_refused(kdef_dir):
+    one = read_kdef(kdef_dir, sessions=("A",), expressions=("HA",), angles=("S",))[:1]
+    with pytest.raises(DataError, match="leave nothing to train on"):
+        face_styles(one)

@@ -33,11 +33,19 @@ KDEF_NAME = re.compile(r"^([AB])([FM])(\d\d)(AF|AN|DI|HA|NE|SA|SU)(FL|FR|HL|HR|S
 Face = tuple[str, str, torch.Tensor]  # identity, condition, C x size x size uint8
 
 
+MAX_PIXELS = 4_000_000  # far above any face photograph; refused from the header, before decoding
+
+
 def _load(path: Path, crop: tuple[int, int, int, int], size: int, mode: str) -> torch.Tensor:
+    if not path.is_file():  # a FIFO or a device named like a photograph would block or never end
+        raise DataError(f"{path} is not a regular file")
     try:
         with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise DataError(f"{path} is {image.width}x{image.height}: over {MAX_PIXELS:,} pixels, too large for "
+                                "a face photograph")
             picture = image.convert(mode)
-    except (UnidentifiedImageError, OSError) as err:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
         raise DataError(f"{path} is not a readable image ({err})") from err
     top, left, height, width = crop
     if picture.width < left + width or picture.height < top + height:
@@ -143,6 +151,10 @@ def face_styles(faces: list[Face], holdout: float = 0.1, seed: int = 0) -> Attri
             images.append(dihedral(image, t))
             attributes.append(torch.tensor([*key, t]))
             split.append(1 if key in held else 0)
+    if len(pairs) - len(held) < 1 or len(identities) < 2 or len(conditions) < 2:
+        raise DataError(f"{len(faces)} face image(s) of {len(identities)} identities in {len(conditions)} conditions "
+                        "leave nothing to train on beside the held-out pairs: a face set needs at least two "
+                        "identities and two conditions")
     schema = {"identity": identities, "condition": conditions, "transform": list(TRANSFORMS)}
     return AttributeSet(torch.stack(images), torch.stack(attributes), schema, torch.tensor(split),
                         ("train", "unseen identity x condition"))
