@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
+from kepkreator.ui.common import sweep_leftovers
+from kepkreator.ui.guard import ApiGuard, endpoint_arity
 
 DEFAULT_CONCURRENCY = 2
 CSS = """
@@ -69,6 +73,8 @@ def main(argv=None) -> None:
     if not 1 <= args.concurrency <= 64:
         parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
     batch = not args.no_batching
+    for leftover in sweep_leftovers():
+        print(f"removed {leftover}, left by a server that was killed")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, batch_requests=batch)
@@ -78,7 +84,11 @@ def main(argv=None) -> None:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
     demo = build_app(handwriter, styles, faces, args.concurrency)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS)
+    # SIGTERM (a Space restarting, `kill`) exits like Ctrl+C, so the exit handlers remove the image folders.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    guard = [Middleware(ApiGuard, arity=endpoint_arity(demo))]  # no uploads; one-line answers to malformed calls
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
+                app_kwargs={"middleware": guard})
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ import collections
 import functools
 import html
 import logging
+import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -23,7 +25,8 @@ log = logging.getLogger("kepkreator.app")
 T = TypeVar("T")
 
 HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-RGB = re.compile(r"^rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)\s*(?:,\s*[\d.]+\s*)?\)$")
+NUMBER = r"\s*(\d{1,3}(?:\.\d+)?)\s*"
+RGB = re.compile(rf"^rgba?\({NUMBER},{NUMBER},{NUMBER}(?:,{NUMBER})?\)$")
 
 
 def parse_colour(name: str, value: str) -> tuple[int, int, int]:
@@ -33,9 +36,10 @@ def parse_colour(name: str, value: str) -> tuple[int, int, int]:
         digits = match.group(1)
         digits = "".join(d * 2 for d in digits) if len(digits) == 3 else digits
         return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
-    if (match := RGB.match(text)) and all(float(v) <= 255 for v in match.groups()):
-        return tuple(round(float(v)) for v in match.groups())
-    raise InputError(f"{name} colour {text!r} is not a colour: use #rrggbb")
+    if (match := RGB.match(text)) and all(float(v) <= 255 for v in match.groups()[:3]):
+        return tuple(round(float(v)) for v in match.groups()[:3])
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    raise InputError(f"{name} colour {shown!r} is not a colour: use #rrggbb")
 
 
 APOLOGY = "Something went wrong drawing this; the error was logged."
@@ -92,8 +96,10 @@ def status_line(elem_id: str) -> gr.Markdown:
 def wire(fn, inputs: list, outputs: list, status: gr.Markdown, triggers: list, api_name: str):
     """Run `fn` on the page when any trigger fires (keeping the last drawing on a mistake), and expose it to API
     clients as `api_name` (where a mistake is an error). The API's own trigger is a hidden button, so clients and
-    the page never share an event's error handling. Returns the page's handler, for other events to reuse."""
-    gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name)
+    the page never share an event's error handling. The API's values reach `fn` as sent (no preprocessing), so a
+    wrong type is answered by the handler's own checks with a message, never by an error without one. Returns the
+    page's handler, for other events to reuse."""
+    gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name, preprocess=False)
     page = keeps_last_drawing(fn, len(outputs))
     gr.on(triggers, page, inputs, [*outputs, status], api_visibility="private", trigger_mode="always_last",
           scroll_to_output=True)
@@ -123,7 +129,8 @@ class RecentFolders:
     being written is never removed."""
 
     def __init__(self, prefix: str, keep: int):
-        self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        # The process id in the name lets a later start remove what a killed server left (`sweep_leftovers`).
+        self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
         self.keep = keep
         self.lock = threading.Lock()
         self.finished: collections.deque[Path] = collections.deque()
@@ -139,6 +146,36 @@ class RecentFolders:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return result
+
+
+LEFTOVER = re.compile(r"^kepkreator-(?:images|exports)-(?:(\d+)-)?")
+UNOWNED_AGE = 24 * 3600  # seconds: folders of older versions name no process; a day unused means abandoned
+
+
+def sweep_leftovers(folder: Path | None = None) -> list[Path]:
+    """Remove the image and export folders of servers that are no longer running (killed before their exit
+    handlers ran), and those of older versions left unused for a day; returns what was removed."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).iterdir():
+        match = LEFTOVER.match(path.name)
+        if not match or not path.is_dir():
+            continue
+        abandoned = (not process_alive(int(match.group(1))) if match.group(1)
+                     else time.time() - path.stat().st_mtime > UNOWNED_AGE)
+        if abandoned:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class PngFiles:

@@ -8,7 +8,7 @@ import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, MAX_WRAP, Handwriter, describe
 from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
-from kepkreator.validation import whole_number
+from kepkreator.validation import boolean, whole_number
 
 DEFAULT_WRAP = 24  # characters per line: a phone number fits, and a line stays readable on a phone
 EXAMPLES = ["2026", "+1 (555) 123-4567", "24/11/2026 12:30", "3.14159", "-42", "$1,000.50", "99.9%",
@@ -19,7 +19,8 @@ def handwrite(handwriter: Handwriter, text, seed, variation, neatness, ink, pape
               line_width) -> dict:
     """`text` in one consistent hand, wrapped at `line_width` characters: the image as a PNG named after it."""
     image = handwriter(text, seed=whole_number("seed", seed, 0, 2**63 - 1), variation=variation, neatness=neatness,
-                       ink=parse_colour("ink", ink), paper=None if transparent else parse_colour("paper", paper),
+                       ink=parse_colour("ink", ink),
+                       paper=None if boolean("transparent", transparent) else parse_colour("paper", paper),
                        stroke=stroke, scale=scale, wrap=line_width)
     return drawing(png_file(image, text), f"{' '.join(str(text).split())}, handwritten")
 
