@@ -8,8 +8,8 @@ import torch
 from kepkreator.data.faces import face_styles, read_yale
 from kepkreator.evaluate import main as evaluate_main
 from kepkreator.hub import load_model
-from kepkreator.models.fisherfaces import FisherfaceJudge, undo
-from kepkreator.data.transforms import TRANSFORMS, dihedral
+from kepkreator.data.transforms import TRANSFORMS, dihedral, undo
+from kepkreator.models.fisherfaces import FisherfaceJudge
 from tests.conftest import ROOT, run
 from train.fisherfaces import by_condition
 

@@ -160,3 +160,81 @@ def _free_port() -> int:
     from tests.conftest import free_port
 
     return free_port()
+
+
+ADVERSARIAL = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--batch-size", "8",
+               "--width", "8", "--classifier-width", "8", "--d-width", "8", "--generator", "modulated",
+               "--content", "identity", "--exact-transform", "--adversarial-weight", "0.1", "--d-cutout",
+               "--checkpoint-every", "2"]
+
+
+def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resumes_exactly(tmp_path):
+    run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "whole"))
+    run(*ADVERSARIAL, "--steps", "2", "--output-dir", str(tmp_path / "split"))
+    resumed = run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "split"), "--resume")
+    assert "resumed from step 2" in resumed.stdout + resumed.stderr and "d=" in resumed.stderr
+    checkpoint = tensors(tmp_path / "whole", "checkpoint.safetensors")
+    assert any(k.startswith("module.discriminator.") for k in checkpoint)
+    assert any(k.startswith("optim.discriminator.") for k in checkpoint)
+    assert_same(tensors(tmp_path / "whole"), tensors(tmp_path / "split"))
+    assert_same(checkpoint, tensors(tmp_path / "split", "checkpoint.safetensors"))
+    config = json.loads((tmp_path / "whole" / "config.json").read_text())
+    assert config["content"] == ["identity"] and config["exact_transform"] and config["modulated"]
+
+
+def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data_dir):
+    """A mixed image is the grey ink spread by the weights; an item that lost a colour never sees it in a mix."""
+    import argparse
+
+    from accelerate import Accelerator
+
+    from kepkreator.data.styles import qmnist_styles
+    from train.gcn import GCNTask
+
+    data = qmnist_styles(data_dir, holdout=0.1, seed=0)
+    train = data.train
+    args = argparse.Namespace(classifier_only=True, classifier_width=8, colour_mixes=1.0, lr=1e-3, beta1=0.9,
+                              lr_d=2e-4, mix_weight=0, dataset="qmnist")
+    task = GCNTask(args, train, Accelerator(cpu=True))
+    lost = data.held_out.subset(data.held_out.split == 1).attributes[:50]  # items, each missing one colour
+    rows = torch.stack([train.attributes[(train.attributes[:, :2] == item[:2]).all(dim=1)][0] for item in lost])
+    images = torch.stack([train.images[(train.attributes == row).all(dim=1)][0] for row in rows]).float() / 255
+    mixed, targets = task.mix_colours(images, rows, [None, None, torch.nn.functional.one_hot(rows[:, 2], 3).float(),
+                                                     None])
+    weights = targets[2]
+    assert torch.allclose(weights.sum(dim=1), torch.ones(len(rows)))
+    assert (weights[torch.arange(len(rows)), lost[:, 2]] == 0).all()  # the held-out colour is never mixed in
+    ink = images.amax(dim=1, keepdim=True)
+    assert torch.allclose(mixed, ink * weights[:, :, None, None])
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--adversarial-weight", "-1"], "--adversarial-weight must be 0 or more, got -1.0"),
+    (["--classifier-only", "--adversarial-weight", "1"], "--adversarial-weight trains the generator"),
+    (["--colour-mixes", "1.5"], "--colour-mixes is a share of the images, from 0 to 1, got 1.5"),
+    (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
+    (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
+    (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
+    (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
+    (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),
+    (["--beta1", "1"], "--beta1 must be from 0 to below 1, got 1.0"),
+    (["--d-shift", "20"], "--d-shift must be from 0 to a quarter of the image side (7 pixels), got 20"),
+    (["--recipe", "cgan-mnist"], "argument --recipe: invalid choice: 'cgan-mnist'"),
+])
+def test_bad_model_flags_get_clear_messages(flags, message, tmp_path):
+    result = run("train.gcn", "--limit", "64", "--output-dir", str(tmp_path / "out"), *flags, check=False)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_recipe_sets_defaults_and_flags_still_win(tmp_path):
+    from train.recipes import RECIPES
+
+    result = run("train.gcn", "--recipe", "gcn-yale", "--steps", "1", "--limit", "16", "--batch-size", "8",
+                 "--cooldown", "0", "--output-dir", str(tmp_path))
+    assert result.returncode == 0
+    record = json.loads((tmp_path / "training.json").read_text())
+    recorded = record["run_config"]
+    for name, value in RECIPES["gcn-yale"].defaults().items():
+        if name not in ("steps", "batch_size", "cooldown", "output_dir"):
+            assert recorded[name] == value, name
+    assert record["steps"] == 1 and recorded["batch_size"] == 8

@@ -23,6 +23,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
 from train.augment import translate
+from train.recipes import use_recipe
 from train.loop import Run, add_loop_arguments, fail, make_accelerator
 
 
@@ -115,6 +116,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
     add_loop_arguments(parser, steps=6000, batch_size=64)
+    use_recipe(parser, "train.cgan", argv)
     args = parser.parse_args(argv)
     if args.output_dir is None:
         args.output_dir = Path("runs") / f"cgan-{args.dataset}"

@@ -27,6 +27,7 @@ from kepkreator.data.transforms import TRANSFORMS, dihedral
 from kepkreator.models.fisherfaces import FACE_SPACE_ENERGY, TRANSFORM, FisherfaceJudge
 from train.gcn import add_data_arguments, check_data_arguments, load_attribute_set
 from train.checkpoint import write_failure
+from train.recipes import use_recipe
 from train.loop import fail, machine_summary, push
 
 
@@ -86,6 +87,7 @@ def main(argv=None) -> None:
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the judge and its card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
     add_data_arguments(parser)
+    use_recipe(parser, "train.fisherfaces", argv)
     args = parser.parse_args(argv)
     args.output_dir = args.output_dir or Path("runs") / f"fisherfaces-{args.dataset}"
     check_data_arguments(args)

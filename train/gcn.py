@@ -20,14 +20,18 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
 from kepkreator.data.styles import AttributeSet, Partners, one_hot_parts, qmnist_styles
-from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator, base_size
-from train.augment import translate
+from kepkreator.data.transforms import upright
+from kepkreator.models.gcn import (TRANSFORM, AttributeClassifier, AttributeDiscriminator, AttributeGenerator,
+                                   base_size)
+from train.augment import cutout, translate
+from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
 
 DATASETS = ("qmnist", "yale", "kdef")
 # The attribute a user blends in the app, which --blend-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
+COLOUR = "colour"  # an attribute whose values are the image channels, which --colour-mixes mixes
 
 
 def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
@@ -65,8 +69,30 @@ def check_data_arguments(args: argparse.Namespace) -> None:
         fail(f"--image-size: {err}; 32, 48, 56 and 64 are fine")
 
 
-def classification_loss(logits: dict[str, torch.Tensor], attributes: torch.Tensor) -> torch.Tensor:
-    return sum(F.cross_entropy(logit, attributes[:, i]) for i, logit in enumerate(logits.values())) / len(logits)
+def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    """Mean cross-entropy over the attributes; each target is N x values probabilities (one-hot or a mix)."""
+    return sum(F.cross_entropy(logit, target) for logit, target in zip(logits.values(), targets)) / len(logits)
+
+
+def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
+    """digits x writers x colours: which colours each (digit, writer) item has in `data` (qmnist's schema order)."""
+    sizes = [len(values) for values in data.schema.values()]
+    seen = torch.zeros(sizes[0], sizes[1], sizes[column])
+    seen[data.attributes[:, 0], data.attributes[:, 1], data.attributes[:, column]] = 1
+    return seen
+
+
+def random_mix(count: int, size: int, share: float) -> torch.Tensor:
+    """`count` rows of `size`-value vectors: one-hot at random, and for a `share` of them a mix of two different
+    values at a uniform random weight."""
+    a = torch.randint(0, size, (count,))
+    vectors = F.one_hot(a, size).float()
+    if size > 1 and share > 0:
+        b = (a + torch.randint(1, size, (count,))) % size
+        weight = torch.rand(count, 1)
+        mixed = torch.rand(count) < share
+        vectors[mixed] = (weight * vectors + (1 - weight) * F.one_hot(b, size).float())[mixed]
+    return vectors
 
 
 class GCNTask:
@@ -74,16 +100,32 @@ class GCNTask:
         self.args, self.accelerator, self.schema = args, accelerator, data.schema
         _, channels, size, _ = data.images.shape
         pairs = list(data.schema.items())  # keeps the attribute order through config.json
+        self.colour = list(data.schema).index(COLOUR) if args.colour_mixes else None
+        if self.colour is not None:
+            self.colours_seen = colours_seen(data, self.colour)
         self.classifier = AttributeClassifier(pairs, size, channels, args.classifier_width)
-        self.c_opt = torch.optim.Adam(self.classifier.parameters(), args.lr)
         self.modules = {"classifier": self.classifier}
-        self.opts = {"classifier": self.c_opt}
         if not args.classifier_only:
-            self.generator = AttributeGenerator(pairs, size, channels, args.width)
-            self.g_opt = torch.optim.Adam(self.generator.parameters(), args.lr)
-            self.modules["generator"], self.opts["generator"] = self.generator, self.g_opt
-            self.g, self.g_opt_p = accelerator.prepare(self.generator, self.g_opt)
-        self.c, self.c_opt_p = accelerator.prepare(self.classifier, self.c_opt)
+            self.generator = AttributeGenerator(pairs, size, channels, args.width,
+                                                modulated=args.generator == "modulated",
+                                                exact_transform=args.exact_transform, content=args.content)
+            self.modules["generator"] = self.generator
+            if args.adversarial_weight:
+                self.modules["discriminator"] = AttributeDiscriminator(self.generator.condition_dim, size, channels,
+                                                                       args.d_width)
+        for module in self.modules.values():
+            module.to(memory_format=torch.channels_last)  # about a third faster for these convolutions on a CPU
+        betas = {"classifier": (0.9, 0.999)}  # --beta1 is for the two players of the game; the classifier keeps Adam's
+        learning_rates = {"discriminator": args.lr_d}
+        self.opts = {name: torch.optim.Adam(module.parameters(), learning_rates.get(name, args.lr),
+                                            betas=betas.get(name, (args.beta1, 0.999)))
+                     for name, module in self.modules.items()}
+        prepared = {name: accelerator.prepare(module, self.opts[name]) for name, module in self.modules.items()}
+        self.c, self.c_opt_p = prepared["classifier"]
+        if "generator" in prepared:
+            self.g, self.g_opt_p = prepared["generator"]
+        if "discriminator" in prepared:
+            self.d, self.d_opt_p = prepared["discriminator"]
         if args.mix_weight:
             self.mixes = Partners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
@@ -96,23 +138,29 @@ class GCNTask:
         return self.opts
 
     def training_step(self, batch, step):
-        set_learning_rate(self.opts.values(), cooldown(self.args.lr, step, self.args.steps, self.args.cooldown))
+        for name, optimizer in self.opts.items():
+            base = self.args.lr_d if name == "discriminator" else self.args.lr
+            set_learning_rate([optimizer], cooldown(base, step, self.args.steps, self.args.cooldown))
         images, attributes = batch
-        real = images.float() / 255
-        c_loss = classification_loss(self.c(translate(real, self.args.shift, fill=None)), attributes)
+        real, targets = images.float() / 255, one_hot_parts(attributes, self.schema)
+        if self.colour is not None:
+            real, targets = self.mix_colours(real, attributes, targets)
+        c_loss = classification_loss(self.c(translate(real, self.args.shift, fill=None)), targets)
         self.c_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(c_loss)
         self.c_opt_p.step()
         if self.args.classifier_only:
             return {"classifier": c_loss.item()}
 
-        fake = self.g(torch.cat(one_hot_parts(attributes, self.schema), 1))
+        fake = self.g(torch.cat(targets, 1))
         reconstruction = F.mse_loss(fake, real)
-        self.c.eval()  # the cooperating classifier reads generated images without learning their statistics
-        cooperation = classification_loss(self.c(fake), attributes)
-        self.c.train()
+        cooperation = self.cooperation(fake, targets)
         g_loss = reconstruction + self.args.coop_weight * cooperation
         losses = {"classifier": c_loss.item(), "mse": reconstruction.item(), "coop": cooperation.item()}
+        if self.args.adversarial_weight:
+            adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets)
+            g_loss = g_loss + self.args.adversarial_weight * adversarial
+            losses["adv"] = adversarial.item()
         if self.args.blend_weight:
             blending = self.blend_cooperation(attributes)
             g_loss = g_loss + self.args.blend_weight * blending
@@ -125,6 +173,71 @@ class GCNTask:
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
         return losses
+
+    def cooperation(self, fake: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
+        self.c.eval()  # the cooperating classifier reads generated images without learning their statistics
+        loss = classification_loss(self.c(fake), targets)
+        self.c.train()
+        return loss
+
+    def mix_colours(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
+                    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """A `--colour-mixes` share of the rows recoloured with a random convex mix of red, green and blue. A
+        pure-colour image holds its grey ink in one channel, so the mixed image is known exactly: that ink
+        spread over the channels by the mix's weights."""
+        rows = torch.rand(len(real), device=real.device) < self.args.colour_mixes
+        weights = torch.distributions.Dirichlet(torch.ones(real.shape[1])).sample((len(real),)).to(real.device)
+        # A colour held out for an item stays out of its mixes too, so the held-out combinations stay unseen.
+        weights = weights * self.colours_seen[attributes[:, 0], attributes[:, 1]].to(real.device)
+        weights = weights / weights.sum(dim=1, keepdim=True)
+        ink = real.amax(dim=1, keepdim=True)
+        real = torch.where(rows[:, None, None, None], ink * weights[:, :, None, None], real)
+        targets = list(targets)
+        targets[self.colour] = torch.where(rows[:, None], weights, targets[self.colour])
+        return real, targets
+
+    def random_vectors(self, count: int, device) -> torch.Tensor:
+        """Generator inputs for the adversarial term, drawn over every combination the generator can be asked
+        for, held-out ones included: the blended attribute mixed for half of them, colours mixed as
+        `--colour-mixes` says. With an exact transform, all upright: the discriminator judges upright images."""
+        blended = BLENDED[self.args.dataset]
+        parts = []
+        for name, values in self.schema.items():
+            if name == TRANSFORM and self.generator.exact_transform:
+                parts.append(F.one_hot(torch.zeros(count, dtype=torch.long), len(values)).float())
+            elif name == COLOUR and self.args.colour_mixes:
+                dirichlet = torch.distributions.Dirichlet(torch.ones(len(values))).sample((count,))
+                mixed = torch.rand(count) < self.args.colour_mixes
+                parts.append(torch.where(mixed[:, None], dirichlet, random_mix(count, len(values), 0.0)))
+            else:
+                parts.append(random_mix(count, len(values), 0.5 if name == blended else 0.0))
+        return torch.cat(parts, 1).to(device)
+
+    def adversarial_terms(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
+                          ) -> tuple[torch.Tensor, float]:
+        """One discriminator step (hinge loss; real images of the batch's combinations against the generator's
+        images of random combinations and blends, both through DiffAugment), then the generator's adversarial
+        loss on those same images. With an exact transform both sides are judged upright."""
+        condition_real, _ = self.generator.split(torch.cat(targets, 1))
+        if self.generator.exact_transform:
+            real = upright(real, attributes[:, list(self.schema).index(TRANSFORM)])
+        vectors = self.random_vectors(len(real), real.device)
+        condition_fake, _ = self.generator.split(vectors)
+        fake = self.g(vectors)
+        scores_real = self.d(self.d_augment(real), condition_real)
+        scores_fake = self.d(self.d_augment(fake.detach()), condition_fake)
+        d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
+        self.d_opt_p.zero_grad(set_to_none=True)
+        self.accelerator.backward(d_loss)
+        self.d_opt_p.step()
+        return -self.d(self.d_augment(fake), condition_fake).mean(), d_loss.item()
+
+    def d_augment(self, images: torch.Tensor) -> torch.Tensor:
+        """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted and get a grey
+        hole; digits sit on black."""
+        photo = self.args.dataset != "qmnist"
+        images = translate(images, self.args.d_shift, fill=None if photo else 0.0)
+        return cutout(images, 0.5, 0.5 if photo else 0.0) if self.args.d_cutout else images
 
     def blend_cooperation(self, attributes: torch.Tensor) -> torch.Tensor:
         """Each combination of the batch with its blended attribute mixed, at a random weight, with another
@@ -165,6 +278,8 @@ class GCNTask:
         return images
 
     def save_model(self, output_dir: Path):
+        for module in self.modules.values():
+            module.to(memory_format=torch.contiguous_format)  # safetensors stores contiguous tensors
         if self.args.classifier_only:
             self.classifier.eval().save_pretrained(output_dir)
             write_card(self.classifier, output_dir)
@@ -173,6 +288,41 @@ class GCNTask:
         self.generator.eval().save_pretrained(output_dir)
         write_card(self.generator, output_dir)
         return self.generator
+
+
+def check_gcn_arguments(args: argparse.Namespace) -> None:
+    """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
+    if not 0 <= args.cooldown <= args.steps:
+        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
+    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0, "colour_mixes": 0.0,
+                       "exact_transform": False, "generator": "plain", "content": None}
+    for flag, off in generator_flags.items():
+        value = getattr(args, flag)
+        if isinstance(value, float) and value < 0:
+            fail(f"--{flag.replace('_', '-')} must be 0 or more, got {value}")
+        if value != off and args.classifier_only and flag != "colour_mixes":
+            fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
+    if args.content and args.generator != "modulated":
+        fail("--content splits what the layers read: it needs --generator modulated")
+    if args.colour_mixes > 1:
+        fail(f"--colour-mixes is a share of the images, from 0 to 1, got {args.colour_mixes}")
+    if args.colour_mixes and args.dataset != "qmnist":
+        fail(f"--colour-mixes mixes red, green and blue ink: only qmnist has a colour attribute, not {args.dataset}")
+    for flag in ("width", "classifier_width", "d_width"):
+        if not 4 <= getattr(args, flag) <= 512:
+            fail(f"--{flag.replace('_', '-')} must be from 4 to 512, got {getattr(args, flag)}")
+    for flag in ("lr", "lr_d"):
+        if not 0 < getattr(args, flag) <= 1:
+            fail(f"--{flag.replace('_', '-')} must be above 0 and at most 1, got {getattr(args, flag)}")
+    if not 0 <= args.beta1 < 1:
+        fail(f"--beta1 must be from 0 to below 1, got {args.beta1}")
+    if not 0 <= args.shift <= 8:
+        fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
+    side = 28 if args.dataset == "qmnist" else args.image_size
+    if args.d_shift is None:
+        args.d_shift = round(side / 8)
+    if not 0 <= args.d_shift <= side // 4:
+        fail(f"--d-shift must be from 0 to a quarter of the image side ({side // 4} pixels), got {args.d_shift}")
 
 
 def main(argv=None) -> None:
@@ -195,20 +345,33 @@ def main(argv=None) -> None:
     parser.add_argument("--shift", type=int, default=0,
                         help="shift the classifier's real images by up to N pixels (edges repeated), "
                              "against overfitting")
+    parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
+                        help="plain: the paper's stack, the attributes enter once; modulated: they also modulate "
+                             "every layer, two convolutions per scale (default plain)")
+    parser.add_argument("--content", nargs="+", default=None, metavar="ATTRIBUTE",
+                        help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
+                             "the others alone modulate the layers (default: every attribute does both)")
+    parser.add_argument("--exact-transform", action="store_true",
+                        help="draw upright and apply the transform attribute exactly instead of learning it")
+    parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
+    parser.add_argument("--adversarial-weight", type=float, default=0.0, metavar="W",
+                        help="weight of the adversarial term: a conditional discriminator judges the generator's "
+                             "images of random combinations and blends against real images (default 0: off)")
+    parser.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's learning rate")
+    parser.add_argument("--d-width", type=int, default=32, help="the discriminator's first layer width")
+    parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
+                        help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
+    parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
+    parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
+                        help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
+                             "whose target is exact (default 0)")
     add_loop_arguments(parser, steps=4000, batch_size=64)
+    use_recipe(parser, "train.gcn", argv)
     args = parser.parse_args(argv)
     role = "judge" if args.classifier_only else "gcn"
     args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
     check_data_arguments(args)
-    if not 0 <= args.cooldown <= args.steps:
-        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    for flag in ("blend_weight", "mix_weight"):
-        if getattr(args, flag) < 0:
-            fail(f"--{flag.replace('_', '-')} must be 0 or more, got {getattr(args, flag)}")
-        if getattr(args, flag) and args.classifier_only:
-            fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
-    if not 0 <= args.shift <= 8:
-        fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
+    check_gcn_arguments(args)
     try:
         data = load_attribute_set(args)
     except DataError as err:
@@ -216,7 +379,10 @@ def main(argv=None) -> None:
     train = data.train.head(args.limit)
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
-    task = GCNTask(args, train, accelerator)
+    try:
+        task = GCNTask(args, train, accelerator)
+    except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
+        fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
     run = Run(args, accelerator, settings)
     kind = "attribute-judge" if args.classifier_only else "gcn"
@@ -227,7 +393,9 @@ def main(argv=None) -> None:
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
                                                            "classifier_width", "lr", "coop_weight", "blend_weight",
-                                                           "mix_weight", "cooldown", "shift")},
+                                                           "mix_weight", "cooldown", "shift", "generator",
+                                                           "exact_transform", "beta1", "adversarial_weight", "lr_d",
+                                                           "d_width", "d_shift", "d_cutout", "colour_mixes")},
     })
 
 

@@ -18,6 +18,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
 from train.augment import translate
+from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, cosine_decay, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
 
@@ -61,6 +62,7 @@ def main(argv=None) -> None:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--shift", type=int, default=2)
     add_loop_arguments(parser, steps=1500, batch_size=128)
+    use_recipe(parser, "train.judge", argv)
     args = parser.parse_args(argv)
     args.output_dir = args.output_dir or Path("runs") / f"judge-{args.dataset}"
     try:

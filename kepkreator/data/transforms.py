@@ -17,6 +17,20 @@ def dihedral(images: torch.Tensor, index: int) -> torch.Tensor:
     return out.flip(-1) if index >= 4 else out
 
 
+def undo(index: int) -> int:
+    """The transform that undoes transform `index`: quarter turns reverse, mirrored ones are their own inverse."""
+    return (4 - index) % 4 if index < 4 else index
+
+
+def upright(images: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """N x C x H x W images, image i in transform indices[i], turned back upright."""
+    out = images.clone()
+    for index in indices.unique().tolist():
+        rows = indices == index
+        out[rows] = dihedral(images[rows], undo(index))
+    return out
+
+
 def colourise(grey: torch.Tensor, colour_weights: torch.Tensor) -> torch.Tensor:
     """Grey N x H x W (or H x W) ink in [0, 1] -> N x 3 x H x W, the ink spread over channels by weight."""
     weights = colour_weights.to(grey.dtype)

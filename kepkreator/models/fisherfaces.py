@@ -19,16 +19,11 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from kepkreator.data.transforms import TRANSFORMS, dihedral
+from kepkreator.data.transforms import TRANSFORMS, dihedral, undo
 from kepkreator.models.gcn import HUB_KWARGS, SchemaPairs, check_schema
 
 TRANSFORM = "transform"
 FACE_SPACE_ENERGY = 0.95  # share of the training faces' variance the eigenfaces keep
-
-
-def undo(index: int) -> int:
-    """The transform that undoes transform `index`: quarter turns reverse, mirrored ones are their own inverse."""
-    return (4 - index) % 4 if index < 4 else index
 
 
 def discriminant(centred: torch.Tensor, principal_axes: torch.Tensor, labels: torch.Tensor,

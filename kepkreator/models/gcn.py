@@ -13,15 +13,20 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
+from kepkreator.data.transforms import TRANSFORMS, dihedral
 from kepkreator.models.card import MODEL_CARD_TEMPLATE
+from kepkreator.models.cgan import minibatch_stddev
 
 HUB_KWARGS = dict(library_name="kepkreator", license="mit", model_card_template=MODEL_CARD_TEMPLATE)
 Schema = dict[str, list[str]]
 # config.json is written with sorted keys, so a schema is stored as [name, values] pairs to keep its order.
 SchemaPairs = list[tuple[str, list[str]]]
+TRANSFORM = "transform"
 
 
 def base_size(image_size: int) -> tuple[int, int]:
@@ -41,30 +46,127 @@ def check_schema(schema: SchemaPairs | Schema) -> Schema:
     return {str(name): [str(v) for v in values] for name, values in pairs}
 
 
+class ModulatedNorm(nn.Module):
+    """Batch norm whose scale and shift come from the attribute vector: the condition reaches every layer, and
+    a blended vector blends the modulation (the continuous cousin of class-conditional batch norm)."""
+
+    def __init__(self, channels: int, condition_dim: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.scale, self.shift = nn.Linear(condition_dim, channels), nn.Linear(condition_dim, channels)
+        for layer in (self.scale, self.shift):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return self.norm(x) * (1 + self.scale(condition)[:, :, None, None]) + self.shift(condition)[:, :, None, None]
+
+
+class ModulatedUpBlock(nn.Module):
+    """2x nearest upsampling, then two 3x3 convolutions, each followed by a modulated norm and a ReLU."""
+
+    def __init__(self, cin: int, cout: int, condition_dim: int):
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(cin, cout, 3, padding=1), nn.Conv2d(cout, cout, 3, padding=1)
+        self.norm1, self.norm2 = ModulatedNorm(cout, condition_dim), ModulatedNorm(cout, condition_dim)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.norm1(self.conv1(F.interpolate(x, scale_factor=2, mode="nearest")), condition))
+        return torch.relu(self.norm2(self.conv2(x), condition))
+
+
+def apply_transforms(images: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Each image put through the 8 dihedral transforms, mixed by its row of `weights` (N x 8): a one-hot row
+    is exactly that transform, a fractional one a pixel mix of transforms."""
+    out = torch.zeros_like(images)
+    for index in range(len(TRANSFORMS)):
+        used = weights[:, index] != 0
+        if used.any():
+            out = out + weights[:, index, None, None, None] * dihedral(images, index)
+    return out
+
+
 class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-cooperative-net"],
                          pipeline_tag="text-to-image", **HUB_KWARGS):
-    """Attribute vectors (concatenated in schema order) -> image in [0, 1]."""
+    """Attribute vectors (concatenated in schema order) -> image in [0, 1].
 
-    def __init__(self, schema: SchemaPairs, image_size: int = 28, channels: int = 3, width: int = 64):
+    `modulated` False is the paper's plain stack (the attributes enter once, through a linear projection);
+    True also feeds them to every layer through modulated norms, with two convolutions per scale.
+    `exact_transform` draws the upright image and applies the "transform" attribute as the exact dihedral
+    transform it names, instead of learning to draw 8 orientations: the network's capacity and every training
+    image then go to the upright drawing.
+    `content` (with `modulated`) splits the attributes into content and style, as in style/content models of
+    faces (Tenenbaum & Freeman 2000) and adaptive normalisation (Huang & Belongie 2017): the content attributes
+    (a face's identity) alone shape the starting feature map, and the others (its condition) alone modulate the
+    layers. A combination never seen in training then meets no interaction the network learned for it alone, and
+    a blend of two identities mixes their feature maps, not their pixels.
+    """
+
+    def __init__(self, schema: SchemaPairs, image_size: int = 28, channels: int = 3, width: int = 64,
+                 modulated: bool = False, exact_transform: bool = False, content: list[str] | None = None):
         super().__init__()
         self.schema = check_schema(schema)
         self.image_size, self.channels = image_size, channels
+        self.modulated, self.exact_transform, self.content = modulated, exact_transform, list(content or [])
+        if exact_transform and list(self.schema.get(TRANSFORM, [])) != list(TRANSFORMS):
+            raise ValueError(f"exact_transform needs a {TRANSFORM!r} attribute with the 8 dihedral transforms")
+        read = [name for name in self.schema if not (exact_transform and name == TRANSFORM)]
+        style = [name for name in read if name not in self.content]
+        if self.content and (not modulated or not style or any(name not in read for name in self.content)):
+            raise ValueError(f"content {self.content} must name some, not all, of the attributes the network reads "
+                             f"({', '.join(read)}), and needs modulated")
+        offsets, position = {}, 0
+        for name in read:
+            offsets[name] = range(position, position + len(self.schema[name]))
+            position += len(self.schema[name])
+        self.content_columns = [i for name in (self.content or read) for i in offsets[name]]
+        self.style_columns = [i for name in (style if self.content else read) for i in offsets[name]]
         self.start, ups = base_size(image_size)
         widths = [max(2 * width // 2 ** i, 16) for i in range(ups + 1)]
-        self.project = nn.Sequential(nn.Linear(self.input_dim, widths[0] * self.start ** 2), nn.ReLU())
-        blocks = []
-        for cin, cout in zip(widths, widths[1:]):
-            blocks += [nn.Upsample(scale_factor=2), nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
-        self.body = nn.Sequential(*blocks, nn.Conv2d(widths[-1], channels, 3, padding=1), nn.Sigmoid())
+        self.project = nn.Sequential(nn.Linear(len(self.content_columns), widths[0] * self.start ** 2), nn.ReLU())
+        if modulated:
+            self.blocks = nn.ModuleList(ModulatedUpBlock(cin, cout, len(self.style_columns))
+                                        for cin, cout in zip(widths, widths[1:]))
+            self.body = nn.Sequential(nn.Conv2d(widths[-1], channels, 3, padding=1), nn.Sigmoid())
+        else:
+            blocks = []
+            for cin, cout in zip(widths, widths[1:]):
+                blocks += [nn.Upsample(scale_factor=2), nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout),
+                           nn.ReLU()]
+            self.body = nn.Sequential(*blocks, nn.Conv2d(widths[-1], channels, 3, padding=1), nn.Sigmoid())
         self.widths = widths
 
     @property
     def input_dim(self) -> int:
         return sum(len(v) for v in self.schema.values())
 
-    def forward(self, attributes: torch.Tensor) -> torch.Tensor:
-        h = self.project(attributes).view(-1, self.widths[0], self.start, self.start)
+    @property
+    def condition_dim(self) -> int:
+        """The length of the part of the input vector the network reads (all but an exact transform)."""
+        return self.input_dim - (len(TRANSFORMS) if self.exact_transform else 0)
+
+    def split(self, attributes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(what the network reads, the transform weights applied exactly or None)."""
+        if not self.exact_transform:
+            return attributes, None
+        names = list(self.schema)
+        start = sum(len(self.schema[name]) for name in names[:names.index(TRANSFORM)])
+        transform = attributes[:, start:start + len(TRANSFORMS)]
+        return torch.cat([attributes[:, :start], attributes[:, start + len(TRANSFORMS):]], 1), transform
+
+    def draw(self, condition: torch.Tensor) -> torch.Tensor:
+        """The network's image for the condition vector (upright when the transform is exact)."""
+        h = self.project(condition[:, self.content_columns]).view(-1, self.widths[0], self.start, self.start)
+        if self.modulated:
+            style = condition[:, self.style_columns]
+            for block in self.blocks:
+                h = block(h, style)
         return self.body(h)
+
+    def forward(self, attributes: torch.Tensor) -> torch.Tensor:
+        condition, transform = self.split(attributes)
+        image = self.draw(condition)
+        return image if transform is None else apply_transforms(image, transform)
 
 
 class AttributeClassifier(nn.Module, PyTorchModelHubMixin, tags=["generative-cooperative-net", "classifier"],
@@ -87,3 +189,27 @@ class AttributeClassifier(nn.Module, PyTorchModelHubMixin, tags=["generative-coo
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         h = self.body(images)
         return {name: head(h) for name, head in self.heads.items()}
+
+
+class AttributeDiscriminator(nn.Module):
+    """(image, condition vector) -> realness score, higher for real: spectrally normalised strided convolutions
+    (Miyato et al. 2018), a minibatch standard-deviation channel, and a projection of the condition vector onto
+    the pooled features (Miyato & Koyama 2018), so fractional (blended) vectors are scored as naturally as
+    one-hot ones. Used only in training, for the adversarial term; it lives in the training checkpoint."""
+
+    def __init__(self, condition_dim: int, image_size: int, channels: int, width: int = 32):
+        super().__init__()
+        layers = [spectral_norm(nn.Conv2d(channels, width, 3, padding=1)), nn.LeakyReLU(0.2)]
+        cin, side = width, image_size
+        while side > 8:
+            cout = min(cin * 2, 8 * width)
+            layers += [spectral_norm(nn.Conv2d(cin, cout, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+            cin, side = cout, side // 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(spectral_norm(nn.Conv2d(cin + 1, cin, 3, padding=1)), nn.LeakyReLU(0.2))
+        self.score = spectral_norm(nn.Linear(cin, 1))
+        self.projection = spectral_norm(nn.Linear(condition_dim, cin, bias=False))
+
+    def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        h = self.head(minibatch_stddev(self.features(images))).sum(dim=(2, 3))
+        return self.score(h).squeeze(1) + (self.projection(condition) * h).sum(dim=1)
