@@ -156,11 +156,38 @@ def render_body(folder: Path) -> tuple[str, str]:
     return card.get("title", "KepKreator model"), "\n\n".join(p for p in parts if p)
 
 
+# Weights learned from data with terms of its own carry those terms (license: other, and a LICENSE.md beside them).
+DATA_LICENCES = {
+    "yale": ("yale-face-database-terms",
+             "These weights were learned from the Yale Face Database (Belhumeur, Hespanha & Kriegman 1997), which "
+             "Yale University provides free of charge for non-commercial research and education only. The weights "
+             "are derived from those photographs and are offered on the same terms: use them for non-commercial "
+             "research and education, and cite the database. The code that made them is MIT-licensed; that licence "
+             "does not extend to these weights."),
+    "kdef": ("kdef-terms",
+             "These weights were learned from a licensed copy of the Karolinska Directed Emotional Faces (KDEF; "
+             "Lundqvist, Flykt & Ohman 1998). KDEF may not be redistributed, and weights learned from it fall under "
+             "the terms its owners granted you: do not publish them unless those terms allow it."),
+}
+
+
+def dataset_of(folder: Path) -> str:
+    record = folder / "training.json"
+    return json.loads(record.read_text()).get("card", {}).get("dataset", "") if record.exists() else ""
+
+
 def write_card(model: nn.Module, folder: Path) -> Path:
-    """(Re)write folder/README.md for `model` from the records in the folder."""
+    """(Re)write folder/README.md for `model` from the records in the folder; weights of a dataset with terms of
+    its own get those terms in the card's licence and in a LICENSE.md beside them."""
     title, body = render_body(folder)
     path = folder / "README.md"
-    model.generate_model_card(title=title, body=body).save(path)
+    card = model.generate_model_card(title=title, body=body)
+    terms = DATA_LICENCES.get(dataset_of(folder))
+    if terms:
+        name, text = terms
+        card.data.license, card.data.license_name, card.data.license_link = "other", name, "LICENSE.md"
+        (folder / "LICENSE.md").write_text(f"# Terms of these weights\n\n{text}\n")
+    card.save(path)
     return path
 
 

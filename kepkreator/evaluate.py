@@ -64,6 +64,10 @@ def main(argv=None) -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=3, help="neighbours for precision and recall")
+    parser.add_argument("--figure", type=Path, default=None, metavar="PNG",
+                        help="faces: write side-by-side figures of the held-out faces and of blends here")
+    parser.add_argument("--compare", nargs="+", default=[], metavar="NAME",
+                        help="faces: other models of the same split to show in --figure before this one")
     parser.add_argument("--write-card", action="store_true",
                         help="store metrics.json beside the weights, refresh README.md")
     args = parser.parse_args(argv)
@@ -73,6 +77,12 @@ def main(argv=None) -> None:
     if len(args.judges) > 1 and args.model != "faces":
         parser.error(f"--judge takes one name for {args.model}")
     args.judge = args.judges[0] if args.judges else None
+    if (args.figure or args.compare) and args.model != "faces":
+        parser.error("--figure and --compare are for faces")
+    if args.compare and not args.figure:
+        parser.error("--compare shows models in a figure: give --figure PNG too")
+    if args.figure and args.figure.suffix.lower() != ".png":
+        parser.error(f"--figure must name a .png file, got {args.figure}")
     try:
         result, model_class = evaluate(args.model, args)
     except (DataError, WeightsError) as err:

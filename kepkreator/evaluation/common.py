@@ -92,3 +92,10 @@ def attribute_accuracy(judge: AttributeClassifier, generated: torch.Tensor, real
 
 def checklist(checks: list[tuple[str, bool, str]]) -> str:
     return "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({detail})" for name, ok, detail in checks)
+
+
+def readback_note(readback: dict[str, float]) -> str:
+    """What the app's read-back panel may be trusted with: its classifier's accuracy on real held-out images."""
+    shares = ", ".join(f"{name} {100 * share:.1f}%" for name, share in readback.items())
+    return (f"The app's read-back: the cooperating classifier reads real held-out images right for {shares}; the app "
+            "shows its reading of an attribute only where this is at least 50%, and says so where it is not.")

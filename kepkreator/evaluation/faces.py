@@ -5,9 +5,13 @@
   face of that condition (both in the same transform);
 - identity and condition accuracy of the generated held-out faces, read by
   judges fitted or trained only on real training faces (the first judge named
-  is the one checked against the targets; every judge also reads the real
-  held-out faces, which shows how far it can be trusted);
-- at a 0.5 blend of two identities, how often the two are a judge's top two,
+  is the one checked against the targets) and by a HOG reader, of another kind,
+  fitted here; every reader also reads the real held-out faces, which shows how
+  far it can be trusted;
+- sharpness and a two-sample test (kepkreator/evaluation/readers.py): whether
+  the faces have the real ones' detail, and whether a simple classifier can
+  tell them from real faces;
+- at a 0.5 blend of two identities, how often the two are a reader's top two,
   beside the same share for 50/50 pixel mixes of two real training faces.
 """
 from __future__ import annotations
@@ -20,14 +24,21 @@ from torch import nn
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.faces import face_styles, load_faces
-from kepkreator.data.styles import AttributeSet, Partners
-from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
-                                          psnr, training_settings)
+from kepkreator.data.styles import AttributeSet, Partners, one_hot_parts
+from kepkreator.evaluation.common import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
+                                          readback_note, top_k_accuracy, training_settings)
+from kepkreator.evaluation.figures import write_face_figures
+from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accuracy
 from kepkreator.hub import WeightsError, load_model, resolve, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
 
-TARGETS = {"identity": 0.90, "condition": 0.80}
+HOG_READER = "HOG + logistic regression"
+# Conditions some reader tells apart on real held-out faces (the Fisherface card's leave-one-out table, and the HOG
+# reader); the others (normal, no glasses, centre light, sad, sleepy, wink) look alike to every reader here.
+READABLE = {"yale": ("leftlight", "rightlight", "happy", "surprised", "glasses")}
+SHARPNESS_TARGET = 0.9
+BLEND_TARGET = 0.5
 SPLIT_SETTINGS = ("dataset", "holdout", "split_seed", "exclude_identities", "image_size", "grey", "kdef_sessions",
                   "kdef_expressions", "kdef_angles")
 BLENDS = 300
@@ -83,8 +94,8 @@ def random_pairs(identities: int, count: int, rng: torch.Generator) -> tuple[tor
 
 
 @torch.no_grad()
-def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
-    """Per judge, the share of 0.5 A + 0.5 B faces (random pairs and conditions, upright) read with A and B on top."""
+def blend_faces(model: AttributeModel, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """BLENDS faces of 0.5 A + 0.5 B (random pairs and conditions, upright) and the pairs (a, b)."""
     rng = torch.Generator().manual_seed(seed)
     sizes = [len(v) for v in model.schema.values()]
     a, b = random_pairs(sizes[0], BLENDS, rng)
@@ -92,7 +103,12 @@ def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: i
     one_hot = torch.nn.functional.one_hot
     vectors = torch.cat([0.5 * one_hot(a, sizes[0]) + 0.5 * one_hot(b, sizes[0]), one_hot(condition, sizes[1]),
                          one_hot(torch.zeros(BLENDS, dtype=torch.long), sizes[2])], dim=1).float()
-    faces = model.generate(vectors)
+    return model.generate(vectors), a, b
+
+
+def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
+    """Per judge, the share of 0.5 A + 0.5 B faces (random pairs and conditions, upright) read with A and B on top."""
+    faces, a, b = blend_faces(model, seed)
     return {name: top_two_share(judge, faces, a, b) for name, judge in judges.items()}
 
 
@@ -111,47 +127,181 @@ def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: in
     return {name: top_two_share(judge, faces, a, b[found]) for name, judge in judges.items()}
 
 
+def load_judges(names: list[str], model: AttributeModel, folder: Path, model_name: str) -> dict[str, nn.Module]:
+    judges = {}
+    for name in names:
+        judge, judge_folder = load_face_judge(name, model.schema)
+        check_same_split(judge_folder, folder, name, model_name)
+        if judge.schema != model.schema:
+            raise WeightsError(f"the judge {name!r} reads other attributes than the model {model_name!r} draws "
+                               f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
+                               f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
+        judges[name] = judge
+    return judges
+
+
+def upright_only(data: AttributeSet) -> AttributeSet:
+    return data.subset(data.attributes[:, 2] == 0)
+
+
+@torch.no_grad()
+def every_pair(model: AttributeModel) -> torch.Tensor:
+    """The generator's upright face for every (identity, condition) pair, seen in training or not."""
+    sizes = [len(v) for v in model.schema.values()]
+    identity, condition = torch.cartesian_prod(torch.arange(sizes[0]), torch.arange(sizes[1])).T
+    transform = torch.zeros_like(identity)
+    return model.generate(torch.cat(one_hot_parts(torch.stack([identity, condition, transform], 1), model.schema), 1))
+
+
+def readable_conditions(schema: dict, dataset: str) -> list[int]:
+    conditions = schema["condition"]
+    return [conditions.index(c) for c in READABLE.get(dataset, conditions) if c in conditions]
+
+
+@torch.no_grad()
+def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn.Module], dataset: str,
+                 seed: int) -> dict:
+    """Every figure of a face model on its held-out split, as numbers (shares in [0, 1]).
+
+    The judges read all 8 transforms of the held-out faces; the HOG reader reads them upright. Sharpness and the
+    two-sample test compare upright faces: generated held-out faces with the real ones, the generator's faces of
+    every pair and its 0.5 blends with the real upright training faces."""
+    train, held = data.train, data.held_out
+    real, generated = held.images.float() / 255, model.generate(held.one_hot())
+    upright_held = upright_only(held)
+    real_upright, generated_upright = upright_held.images.float() / 255, model.generate(upright_held.one_hot())
+    readers = {**judges, HOG_READER: HogReader(train)}
+    accuracy, readable = {}, {}
+    kept = torch.isin(held.attributes[:, 1], torch.tensor(readable_conditions(model.schema, dataset)))
+    kept_upright = torch.isin(upright_held.attributes[:, 1], torch.tensor(readable_conditions(model.schema, dataset)))
+    for name, reader in readers.items():
+        on_upright = name == HOG_READER
+        faces = (generated_upright, real_upright, upright_held) if on_upright else (generated, real, held)
+        accuracy[name] = top1(reader, *faces)
+        mask = kept_upright if on_upright else kept
+        if mask.any():
+            readable[name] = top1(reader, faces[0][mask], faces[1][mask], faces[2].subset(mask))["condition"]
+    blends, a, b = blend_faces(model, seed)
+    real_train_upright = upright_only(train).images.float() / 255
+    every = every_pair(model)
+    mse = {name: per_image_mse(images, real) for name, images in (
+        ("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),
+        ("condition-mean baseline", mean_of_matching(train, held, [1, 2])))}
+    return {
+        "faces": len(held), "upright_faces": len(upright_held), "size": model.generator.image_size,
+        "mse": {name: {"mse": value.mean().item(), "psnr": psnr(value).mean().item()} for name, value in mse.items()},
+        "accuracy": accuracy,
+        "readable_conditions": readable,
+        "readable_faces": int(kept_upright.sum()),
+        "realism": {
+            "real held-out": {"sharpness": sharpness(real_upright), "told_apart": None},
+            "generated held-out": {"sharpness": sharpness(generated_upright), "told_apart": None},
+            "generated, every pair": {"sharpness": sharpness(every),
+                                      "told_apart": two_sample_accuracy(real_train_upright, every, seed)},
+            "generated 0.5 blends": {"sharpness": sharpness(blends),
+                                     "told_apart": two_sample_accuracy(real_train_upright, blends, seed)}},
+        "blend_top2_share": {name: top_two_share(reader, blends, a, b) for name, reader in readers.items()},
+        "pixel_mix_top2_share": pixel_mix_blends(train, readers, seed),
+    }
+
+
+def top1(reader, generated: torch.Tensor, real: torch.Tensor, faces: AttributeSet) -> dict[str, dict[str, float]]:
+    """{attribute: {"generated" | "real": top-1 share}} for the attributes `reader` reads, wherever they sit in
+    the model's schema."""
+    columns = [list(faces.schema).index(name) for name in reader.schema]
+    shares = top_k_accuracy(reader, generated, real, faces.attributes[:, columns])
+    return {attribute: {source: top[1] for source, top in by_source.items()} for attribute, by_source in shares.items()}
+
+
+def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str, bool, str]]:
+    """The targets: identity by two readers of different kinds, sharpness, blends, conditions."""
+    checks = []
+    for reader in (first_judge, HOG_READER):
+        identity = figures["accuracy"][reader]["identity"]
+        generated, real = identity["generated"], identity["real"]
+        checks.append((f"identity read by `{reader}` >= 90% and at most 5 points below real faces",
+                       generated >= 0.90 and generated >= real - 0.05,
+                       f"{100 * generated:.1f}% vs {100 * real:.1f}% real"))
+    realism = figures["realism"]
+    ratio = realism["generated held-out"]["sharpness"] / realism["real held-out"]["sharpness"]
+    checks.append((f"sharpness of held-out faces >= {SHARPNESS_TARGET}x real", ratio >= SHARPNESS_TARGET,
+                   f"{ratio:.2f}x"))
+    share = figures["blend_top2_share"][first_judge]
+    checks.append((f"0.5 blends with both people on `{first_judge}`'s top two >= {100 * BLEND_TARGET:.0f}%",
+                   share >= BLEND_TARGET, f"{100 * share:.1f}%"))
+    for reader, condition in figures["readable_conditions"].items():
+        if reader in (first_judge, HOG_READER):
+            checks.append((f"readable conditions read by `{reader}` at least as well as on real faces",
+                           condition["generated"] >= condition["real"],
+                           f"{100 * condition['generated']:.1f}% vs {100 * condition['real']:.1f}% real"))
+    if dataset == "kdef":
+        condition = figures["accuracy"][first_judge]["condition"]["generated"]
+        checks.append(("condition >= 80%", condition >= 0.80, f"{100 * condition:.1f}%"))
+    return checks
+
+
+def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str:
+    percent = lambda share: f"{100 * share:.1f}%"
+    size, readers = figures["size"], [*judges, HOG_READER]
+    pairs = figures["faces"] // 8
+    notes = [f"{pairs} held-out (identity, condition) pairs x 8 transforms = {figures['faces']} faces, {size}x{size}."]
+    roles = {0: "targets checked here", len(readers) - 1: "a reader of another kind, fitted here on the real upright "
+             "training faces; it reads the upright faces only"}
+    for order, reader in enumerate(readers):
+        rows = [{"attribute": attribute, "generated top-1": percent(shares["generated"]),
+                 "real top-1": percent(shares["real"])} for attribute, shares in figures["accuracy"][reader].items()]
+        notes.append(f"Read by `{reader}` ({roles.get(order, 'a second reader')}):\n\n" + markdown_table(rows))
+    if figures["readable_conditions"]:
+        names = ", ".join(READABLE.get(dataset, ["every condition"]))
+        notes.append(f"Conditions a reader can tell apart on real faces ({names}), held-out faces only:\n\n"
+                     + markdown_table([{"reader": f"`{reader}`", "generated": percent(shares["generated"]),
+                                        "real": percent(shares["real"])}
+                                       for reader, shares in figures["readable_conditions"].items()]))
+    reference = figures["realism"]["real held-out"]["sharpness"]
+    notes.append("Realism of upright faces. Sharpness: the mean absolute Laplacian, and its ratio to the real held-out "
+                 "faces'. Told apart: the cross-validated accuracy of a linear classifier on HOG features telling "
+                 "these faces from the real upright training faces (50%: it cannot tell them apart).\n\n"
+                 + markdown_table([{"faces": name, "sharpness": f"{entry['sharpness']:.4f} "
+                                                                f"({entry['sharpness'] / reference:.2f}x)",
+                                    "told apart from real": percent(entry["told_apart"])
+                                    if entry["told_apart"] is not None else "-"}
+                                   for name, entry in figures["realism"].items()]))
+    notes.append(f"Blends: the share of faces whose two source identities are a reader's top two, out of {BLENDS} "
+                 f"random pairs (seed {seed}):\n\n" + markdown_table(
+                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)",
+                       **{f"`{n}`": percent(v) for n, v in figures["blend_top2_share"].items()}},
+                      {"faces": "reference: pixel mean of real A and real B faces in one condition",
+                       **{f"`{n}`": percent(v) for n, v in figures["pixel_mix_top2_share"].items()}}]))
+    notes.append(checklist(face_checks(figures, judges[0], dataset)))
+    return "\n\n".join(notes)
+
+
 def evaluate_faces(args) -> dict:
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
     if "identity" not in model.schema:
         raise WeightsError(f"{args.weights!r} is not a face model: it draws {', '.join(model.schema)}")
-    judges = {}
-    for name in args.judges:
-        judge, judge_folder = load_face_judge(name, model.schema)
-        check_same_split(judge_folder, folder, name, args.weights)
-        judges[name] = judge
-        if judge.schema != model.schema:
-            raise WeightsError(f"the judge {name!r} reads other attributes than the model {args.weights!r} draws "
-                               f"(it knows {', '.join(f'{len(v)} {k}' for k, v in judge.schema.items())}; the model "
-                               f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
-    size = model.generator.image_size
-    data = faces_as_trained(folder, args.data_dir, size)
-    train, held = data.train, data.held_out
-    real = held.images.float() / 255
-    generated = model.generate(held.one_hot())
-    rows = []
-    for name, images in (("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),
-                         ("condition-mean baseline", mean_of_matching(train, held, [1, 2]))):
-        mse = per_image_mse(images, real)
-        rows.append({"held-out faces": name, "MSE": f"{mse.mean():.4f}", "PSNR": f"{psnr(mse).mean():.2f} dB"})
-    readings, checks = {}, []
-    for name, judge in judges.items():
-        readings[name], judge_checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS)
-        if name == args.judges[0]:
-            checks = judge_checks
-    blends, mixes = identity_blends(model, judges, args.seed), pixel_mix_blends(train, judges, args.seed)
-    pairs = len({tuple(a) for a in held.attributes[:, :2].tolist()})
-    notes = [f"{pairs} held-out (identity, condition) pairs x 8 transforms = {len(held)} faces, {size}x{size}."]
-    for order, (name, accuracy_rows) in enumerate(readings.items()):
-        role = "targets checked here" if order == 0 else "a second reader"
-        notes.append(f"Read by `{name}` ({role}):\n\n" + markdown_table(accuracy_rows))
-    notes.append(checklist(checks))
-    notes.append(f"Blends: the share of faces whose two source identities are a judge's top two, out of {BLENDS} "
-                 f"random pairs (seed {args.seed}):\n\n" + markdown_table(
-                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)",
-                       **{f"`{n}`": f"{100 * v:.1f}%" for n, v in blends.items()}},
-                      {"faces": "reference: pixel mean of real A and real B faces in one condition",
-                       **{f"`{n}`": f"{100 * v:.1f}%" for n, v in mixes.items()}}]))
-    return {"rows": rows, "notes": "\n\n".join(notes), "attributes": readings, "blend_top2_share": blends,
-            "pixel_mix_top2_share": mixes}
+    judges = load_judges(args.judges, model, folder, args.weights)
+    data = faces_as_trained(folder, args.data_dir, model.generator.image_size)
+    dataset = face_settings(folder)["dataset"]
+    figures = face_figures(model, data, judges, dataset, args.seed)
+    rows = [{"held-out faces": name, "MSE": f"{value['mse']:.4f}", "PSNR": f"{value['psnr']:.2f} dB"}
+            for name, value in figures["mse"].items()]
+    if args.figure:
+        others = {}
+        for name in args.compare:
+            other_folder = weights_path(name)
+            if data_split(other_folder) != data_split(folder):
+                raise WeightsError(f"{name!r} was trained on another split than {args.weights!r}: a side-by-side "
+                                   "figure compares models on the same held-out faces")
+            others[name] = AttributeModel.from_pretrained(other_folder)
+        for path in write_face_figures({**others, args.weights: model}, data, args.figure):
+            print(f"wrote {path}")
+    held = data.held_out
+    readback = {name: shares["real"] for name, shares in
+                top1(model.classifier, model.generate(held.one_hot()), held.images.float() / 255, held).items()}
+    notes = face_notes(figures, args.judges, dataset, args.seed) + "\n\n" + readback_note(readback)
+    return {"rows": rows, "notes": notes, "figures": figures,
+            "readback": readback,
+            "checks": [{"target": name, "met": ok, "value": value}
+                       for name, ok, value in face_checks(figures, args.judges[0], dataset)]}

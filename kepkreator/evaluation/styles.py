@@ -18,11 +18,13 @@ from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.styles import AttributeSet, qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
-                                          psnr, training_settings)
+                                          psnr, readback_note, top_k_accuracy, training_settings)
 from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
 TARGETS = {"digit": 0.97, "colour": 0.99, "transform": 0.97}
+COLOUR_MIX_TARGET = 0.05  # mean absolute error of the ink's share per channel
+DIGIT_JUDGE, HANDWRITING = "judge-mnist", "cgan-mnist"  # the digit judge, and the generator it is compared with
 
 
 def same_writer_baseline(data: AttributeSet, held: AttributeSet, data_dir) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,6 +77,15 @@ def evaluate_gcn(args) -> dict:
     accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS, top5=("writer",))
 
     blend_share, blends = writer_blends(model, judge, data, args.seed)
+    mix_error = colour_mix_error(model, args.seed)
+    legibility = digit_legibility(model, args.seed)
+    checks.append((f"colour mixes: ink share per channel within {COLOUR_MIX_TARGET} of the weights (mean absolute "
+                   "error)", mix_error <= COLOUR_MIX_TARGET, f"{mix_error:.3f}"))
+    checks.append((f"digits in a writer's hand read by `{DIGIT_JUDGE}` as well as the handwriting cGAN's",
+                   legibility["gcn"] >= legibility["cgan"],
+                   f"{100 * legibility['gcn']:.2f}% vs {100 * legibility['cgan']:.2f}%"))
+    readback = {name: shares["real"][1] for name, shares in
+                top_k_accuracy(model.classifier, generated, real, held.attributes).items()}
     kinds = ", ".join(f"{int((held.split == s).sum())} {held.split_names[s]}" for s in (1, 2))
     notes = (f"Held-out combinations: {len(held)} images ({kinds}); "
              f"the same-writer baseline covers {int(found.sum())} of them "
@@ -85,8 +96,16 @@ def evaluate_gcn(args) -> dict:
              + checklist(checks)
              + f"\n\nBlends: at 0.5 writer A + 0.5 writer B, both writers are in the classifier's writer top-5 "
              f"for {100 * blend_share:.1f}% of {blends} blends "
-             f"(random pairs, digits, colours and transforms, seed {args.seed}).")
-    return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top5_share": blend_share}
+             f"(random pairs, digits, colours and transforms, seed {args.seed}).\n\n"
+             f"Colour mixes: for {MIXES} random convex mixes of red, green and blue (random writers, digits and "
+             f"transforms), the generated ink's share in each channel is off the mix's weight by {mix_error:.3f} on "
+             f"average (0: exact).\n\n"
+             f"Digits as \"write a number in this hand\" draws them (every writer x every digit, upright, red), "
+             f"read by the digit judge `{DIGIT_JUDGE}`: {100 * legibility['gcn']:.2f}% read right, against "
+             f"{100 * legibility['cgan']:.2f}% for as many digits by the handwriting cGAN `{HANDWRITING}` at the "
+             f"app's default neatness.\n\n" + readback_note(readback))
+    return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top5_share": blend_share,
+            "colour_mix_error": mix_error, "digit_legibility": legibility, "readback": readback}
 
 
 @torch.no_grad()
@@ -104,3 +123,47 @@ def writer_blends(model: AttributeModel, judge: AttributeClassifier, data: Attri
     both = (top5 == a[:, None]).any(dim=1) & (top5 == b[:, None]).any(dim=1)
     return both.double().mean().item(), count
 
+
+
+MIXES = 500
+
+
+def random_vectors(model: AttributeModel, count: int, rng: torch.Generator, colour: torch.Tensor) -> torch.Tensor:
+    """One-hot digit, writer and transform at random, with the given colour rows."""
+    sizes = {name: len(values) for name, values in model.schema.items()}
+    parts = {name: torch.nn.functional.one_hot(torch.randint(0, size, (count,), generator=rng), size).float()
+             for name, size in sizes.items()}
+    parts["colour"] = colour
+    return torch.cat([parts[name] for name in model.schema], dim=1)
+
+
+@torch.no_grad()
+def colour_mix_error(model: AttributeModel, seed: int, count: int = MIXES) -> float:
+    """Mean absolute difference between a random convex colour mix's weights and the generated ink's share in
+    each channel. The weights are Dirichlet(1, 1, 1): normalised exponential draws, seeded."""
+    rng = torch.Generator().manual_seed(seed)
+    weights = -torch.rand(count, 3, generator=rng).clamp(min=1e-12).log()
+    weights = weights / weights.sum(dim=1, keepdim=True)
+    images = model.generate(random_vectors(model, count, rng, weights))
+    share = images.sum(dim=(2, 3)) / images.sum(dim=(1, 2, 3)).clamp(min=1e-6)[:, None]
+    return (share - weights).abs().mean().item()
+
+
+@torch.no_grad()
+def digit_legibility(model: AttributeModel, seed: int) -> dict[str, float]:
+    """Accuracy of the digit judge on the GCN's digits (every writer x every digit, upright, red, the ink whatever
+    its colour) and on as many digits by the handwriting cGAN at the app's default neatness."""
+    from kepkreator.handwriting import INK_FLOOR, GANGlyphs, Style
+    from kepkreator.models.judge import Judge
+
+    judge = load_model(Judge, DIGIT_JUDGE)
+    writers, digits = len(model.schema["writer"]), len(model.schema["digit"])
+    vectors = torch.cat([model.vector(digit=d, writer=w, colour="red", transform=model.schema["transform"][0])
+                         for w in model.schema["writer"] for d in model.schema["digit"]])
+    labels = torch.arange(digits).repeat(writers)
+    gcn = model.generate(vectors).amax(dim=1, keepdim=True)
+    cgan = GANGlyphs.from_pretrained(HANDWRITING).draw(labels, Style(seed=seed, variation=1.0, neatness=0.5))
+    # Both as the app lays them out: the faint haze below INK_FLOOR is paper.
+    ink = lambda images: ((images - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
+    read = lambda images: (judge.read(ink(images) * 2 - 1)[0].argmax(dim=1) == labels).double().mean().item()
+    return {"gcn": read(gcn), "cgan": read(cgan)}

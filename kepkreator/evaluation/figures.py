@@ -1,0 +1,68 @@
+"""Side-by-side figures of face models: what a reader of the README judges with their own eyes.
+
+- held-out faces: the real photograph of each held-out (identity, condition) pair above each model's drawing of it;
+- blends: for a few pairs of people, each model's faces from A to B, between the real photographs of A and B.
+
+Every model's pixels are shown as drawn, enlarged without smoothing to the largest model's size.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from kepkreator.attributes import AttributeModel
+from kepkreator.data.styles import AttributeSet
+from kepkreator.imaging import blend_captions, labelled_grid
+
+BLEND_PAIRS = 4
+BLEND_STEPS = 6
+
+
+def same_size(images: torch.Tensor, side: int) -> torch.Tensor:
+    return images if images.shape[-1] == side else F.interpolate(images, size=(side, side), mode="nearest")
+
+
+@torch.no_grad()
+def held_out_figure(models: dict[str, AttributeModel], data: AttributeSet, side: int):
+    held = data.held_out
+    upright = held.subset(held.attributes[:, 2] == 0)
+    captions = [f"{data.schema['identity'][i][-2:]} {data.schema['condition'][c][:6]}"
+                for i, c, _ in upright.attributes.tolist()]
+    rows = [same_size(upright.images.float() / 255, side)]
+    rows += [same_size(model.generate(upright.one_hot()), side) for model in models.values()]
+    return labelled_grid(torch.cat(rows), captions, ["real", *(Path(name).name for name in models)], scale=1)
+
+
+@torch.no_grad()
+def blend_figure(models: dict[str, AttributeModel], data: AttributeSet, side: int, seed: int = 0):
+    """Rows: for each of BLEND_PAIRS pairs (seeded), each model from A to B, with the real upright photographs of A
+    and B in the shared condition at the ends."""
+    train = data.train.subset(data.train.attributes[:, 2] == 0)
+    rng = torch.Generator().manual_seed(seed)
+    schema = next(iter(models.values())).schema
+    rows, names = [], []
+    for _ in range(BLEND_PAIRS):
+        condition = torch.randint(len(schema["condition"]), (), generator=rng).item()
+        people = train.attributes[train.attributes[:, 1] == condition, 0].unique()
+        a, b = people[torch.randperm(len(people), generator=rng)[:2]].tolist()
+        real = lambda who: train.images[(train.attributes[:, 0] == who) & (train.attributes[:, 1] == condition)][:1]
+        ends = same_size(torch.cat([real(a), real(b)]).float() / 255, side)
+        for name, model in models.items():
+            vectors = torch.cat([model.vector(identity={schema["identity"][a]: 1 - t, schema["identity"][b]: t},
+                                              condition=schema["condition"][condition], transform="identity")
+                                 for t in torch.linspace(0, 1, BLEND_STEPS).tolist()])
+            rows.append(torch.cat([ends[:1], same_size(model.generate(vectors), side), ends[1:]]))
+            names.append(f"{schema['identity'][a][-2:]}-{schema['identity'][b][-2:]} {Path(name).name}")
+    return labelled_grid(torch.cat(rows), ["real A", *blend_captions(BLEND_STEPS), "real B"], names, scale=1)
+
+
+def write_face_figures(models: dict[str, AttributeModel], data: AttributeSet, path: Path) -> list[Path]:
+    """`path` (held-out faces) and `path` with -blends (blend strips), both PNG."""
+    side = max(model.generator.image_size for model in models.values())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blends = path.with_name(path.stem + "-blends" + path.suffix)
+    held_out_figure(models, data, side).save(path)
+    blend_figure(models, data, side).save(blends)
+    return [path, blends]
