@@ -90,6 +90,14 @@ class AttributeModel:
         return {name: logits.softmax(dim=1) for name, logits in self._classify(images).items()}
 
 
+def blend(a: str, b: str, weight_b: float) -> dict[str, float]:
+    """The choice of value `b` at `weight_b` over value `a` of one attribute, as `AttributeModel.vector` takes it
+    (a and b may be the same value)."""
+    weights = {a: 1 - weight_b}
+    weights[b] = weights.get(b, 0) + weight_b
+    return weights
+
+
 def recorded_reliability(folder: Path) -> dict[str, float]:
     """The classifier's recorded accuracy on real held-out images, per attribute ({} when not recorded)."""
     try:

@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 
 from kepkreator.attributes import AttributeModel
+from kepkreator.attributes import blend as mixed
+from kepkreator.data.attributes import two_values
 from kepkreator.validation import InputError
 from kepkreator.hub import WeightsError
 from kepkreator.imaging import to_pil
@@ -55,14 +57,13 @@ def synthesize(model: AttributeModel, count: int, seed: int = 0, blend: float = 
     if len(identities) < 2:
         raise InputError("blending needs a model with at least two identities")
     rng = torch.Generator().manual_seed(seed)
-    a = torch.randint(0, len(identities), (count,), generator=rng)
-    b = (a + torch.randint(1, len(identities), (count,), generator=rng)) % len(identities)
+    a, b = two_values(count, len(identities), rng)
     c = torch.randint(0, len(conditions), (count,), generator=rng)
     t = torch.randint(0, len(transforms), (count,), generator=rng)
     out = []
     for start in range(0, count, 256):
         rows = range(start, min(start + 256, count))
-        vectors = torch.cat([model.vector(identity={identities[a[i]]: 1 - blend, identities[b[i]]: blend},
+        vectors = torch.cat([model.vector(identity=mixed(identities[a[i]], identities[b[i]], blend),
                                           condition=conditions[c[i]], transform=transforms[t[i]]) for i in rows])
         for i, image in zip(rows, model.generate(vectors)):
             out.append(Synthetic(image, identities[a[i]], identities[b[i]], blend, conditions[c[i]], transforms[t[i]]))

@@ -88,7 +88,7 @@ def test_blend_terms_teach_the_generator_only(flag, loss, tmp_path):
 
 def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     from kepkreator.data.faces import face_styles, read_yale
-    from kepkreator.data.styles import Partners
+    from kepkreator.data.attributes import Partners
 
     faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
     partners = Partners(faces, column=0)  # identity

@@ -29,7 +29,7 @@ from kepkreator.evaluation.faces import face_settings
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from kepkreator.validation import positive_int
-from train.augment import translate
+from train.diffaugment import translate
 from train.loop import fail
 
 

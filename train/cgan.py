@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
-from train.augment import translate
+from train.diffaugment import translate
 from train.recipes import use_recipe
 from train.loop import Run, add_loop_arguments, fail, make_accelerator
 

@@ -19,11 +19,12 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
-from kepkreator.data.styles import AttributeSet, Partners, one_hot_parts, qmnist_styles
+from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
+from kepkreator.data.styles import qmnist_styles
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import (TRANSFORM, AttributeClassifier, AttributeDiscriminator, AttributeGenerator,
                                    base_size)
-from train.augment import cutout, translate
+from train.diffaugment import cutout, translate
 from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
@@ -85,14 +86,12 @@ def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
 def random_mix(count: int, size: int, share: float) -> torch.Tensor:
     """`count` rows of `size`-value vectors: one-hot at random, and for a `share` of them a mix of two different
     values at a uniform random weight."""
-    a = torch.randint(0, size, (count,))
-    vectors = F.one_hot(a, size).float()
-    if size > 1 and share > 0:
-        b = (a + torch.randint(1, size, (count,))) % size
-        weight = torch.rand(count, 1)
-        mixed = torch.rand(count) < share
-        vectors[mixed] = (weight * vectors + (1 - weight) * F.one_hot(b, size).float())[mixed]
-    return vectors
+    if size < 2 or share == 0:
+        return F.one_hot(torch.randint(0, size, (count,)), size).float()
+    a, b = two_values(count, size)
+    weight = torch.rand(count, 1)
+    mixed = torch.rand(count) < share
+    return torch.where(mixed[:, None], mix(b, a, weight, size), F.one_hot(a, size).float())
 
 
 class GCNTask:
@@ -247,8 +246,7 @@ class GCNTask:
         weight = torch.rand(len(attributes), 1, device=attributes.device)
         partner = attributes[torch.randperm(len(attributes), device=attributes.device), column]
         parts = one_hot_parts(attributes, self.schema)
-        size = len(self.schema[BLENDED[self.args.dataset]])
-        parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner, size).float()
+        parts[column] = mix(partner, attributes[:, column], weight, len(self.schema[BLENDED[self.args.dataset]]))
         self.c.eval()
         logits = self.c(self.g(torch.cat(parts, 1)))
         self.c.train()
@@ -264,7 +262,7 @@ class GCNTask:
         column = self.mixes.column
         weight = torch.rand(len(attributes), 1, device=real.device)
         parts = one_hot_parts(attributes, self.schema)
-        parts[column] = weight * parts[column] + (1 - weight) * F.one_hot(partner_values, parts[column].shape[1])
+        parts[column] = mix(partner_values, attributes[:, column], weight, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
         return F.mse_loss(self.g(torch.cat(parts, 1)), target)
 

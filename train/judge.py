@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
-from train.augment import translate
+from train.diffaugment import translate
 from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, cosine_decay, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)

@@ -24,7 +24,7 @@ from torch import nn
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.faces import face_styles, load_faces
-from kepkreator.data.styles import AttributeSet, Partners, one_hot_parts
+from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
 from kepkreator.evaluation.common import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
                                           readback_note, top_k_accuracy, training_settings)
 from kepkreator.evaluation.figures import write_face_figures
@@ -88,21 +88,16 @@ def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: to
     return ((top2 == a[:, None]).any(dim=1) & (top2 == b[:, None]).any(dim=1)).double().mean().item()
 
 
-def random_pairs(identities: int, count: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    a = torch.randint(0, identities, (count,), generator=rng)
-    return a, (a + torch.randint(1, identities, (count,), generator=rng)) % identities
-
-
 @torch.no_grad()
 def blend_faces(model: AttributeModel, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """BLENDS faces of 0.5 A + 0.5 B (random pairs and conditions, upright) and the pairs (a, b)."""
     rng = torch.Generator().manual_seed(seed)
     sizes = [len(v) for v in model.schema.values()]
-    a, b = random_pairs(sizes[0], BLENDS, rng)
+    a, b = two_values(BLENDS, sizes[0], rng)
     condition = torch.randint(0, sizes[1], (BLENDS,), generator=rng)
     one_hot = torch.nn.functional.one_hot
-    vectors = torch.cat([0.5 * one_hot(a, sizes[0]) + 0.5 * one_hot(b, sizes[0]), one_hot(condition, sizes[1]),
-                         one_hot(torch.zeros(BLENDS, dtype=torch.long), sizes[2])], dim=1).float()
+    vectors = torch.cat([mix(a, b, 0.5, sizes[0]), one_hot(condition, sizes[1]).float(),
+                         one_hot(torch.zeros(BLENDS, dtype=torch.long), sizes[2]).float()], dim=1)
     return model.generate(vectors), a, b
 
 

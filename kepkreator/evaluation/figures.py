@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from kepkreator.attributes import AttributeModel
-from kepkreator.data.styles import AttributeSet
+from kepkreator.attributes import AttributeModel, blend
+from kepkreator.data.attributes import AttributeSet
 from kepkreator.imaging import blend_captions, labelled_grid
 
 BLEND_PAIRS = 4
@@ -50,7 +50,7 @@ def blend_figure(models: dict[str, AttributeModel], data: AttributeSet, side: in
         real = lambda who: train.images[(train.attributes[:, 0] == who) & (train.attributes[:, 1] == condition)][:1]
         ends = same_size(torch.cat([real(a), real(b)]).float() / 255, side)
         for name, model in models.items():
-            vectors = torch.cat([model.vector(identity={schema["identity"][a]: 1 - t, schema["identity"][b]: t},
+            vectors = torch.cat([model.vector(identity=blend(schema["identity"][a], schema["identity"][b], t),
                                               condition=schema["condition"][condition], transform="identity")
                                  for t in torch.linspace(0, 1, BLEND_STEPS).tolist()])
             rows.append(torch.cat([ends[:1], same_size(model.generate(vectors), side), ends[1:]]))

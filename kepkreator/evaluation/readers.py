@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skimage.feature import hog
 
-from kepkreator.data.styles import AttributeSet
+from kepkreator.data.attributes import AttributeSet
 
 READ = ("identity", "condition")
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])

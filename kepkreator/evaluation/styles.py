@@ -15,7 +15,8 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
-from kepkreator.data.styles import AttributeSet, qmnist_styles
+from kepkreator.data.attributes import AttributeSet, mix, two_values
+from kepkreator.data.styles import qmnist_styles
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
                                           psnr, readback_note, top_k_accuracy, training_settings)
@@ -114,10 +115,9 @@ def writer_blends(model: AttributeModel, judge: AttributeClassifier, data: Attri
     rng = torch.Generator().manual_seed(seed)
     sizes = [len(v) for v in data.schema.values()]
     digit, colour, transform = (torch.randint(0, sizes[i], (count,), generator=rng) for i in (0, 2, 3))
-    a = torch.randint(0, sizes[1], (count,), generator=rng)
-    b = (a + torch.randint(1, sizes[1], (count,), generator=rng)) % sizes[1]  # never the same writer
+    a, b = two_values(count, sizes[1], rng)
+    writer = mix(a, b, 0.5, sizes[1])
     one_hot = lambda idx, n: torch.nn.functional.one_hot(idx, n).float()
-    writer = 0.5 * one_hot(a, sizes[1]) + 0.5 * one_hot(b, sizes[1])
     vectors = torch.cat([one_hot(digit, sizes[0]), writer, one_hot(colour, sizes[2]), one_hot(transform, sizes[3])], 1)
     top5 = judge(model.generate(vectors))["writer"].topk(5, dim=1).indices
     both = (top5 == a[:, None]).any(dim=1) & (top5 == b[:, None]).any(dim=1)

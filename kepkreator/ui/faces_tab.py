@@ -7,6 +7,7 @@ import gradio as gr
 import torch
 
 from kepkreator.attributes import AttributeModel
+from kepkreator.attributes import blend as mixed
 from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import RecentFolders, drawing, png_file, status_line, wire
@@ -21,10 +22,7 @@ KEEP_EXPORTS = 20  # the newest zips stay on disk for download; older ones are r
 def blended(model: AttributeModel, identity_a, identity_b, blend) -> dict[str, float]:
     identities = model.schema["identity"]
     blend = number("blend", blend, 0, 1)
-    identity_a, identity_b = choice("identity", identity_a, identities), choice("identity", identity_b, identities)
-    weights = {identity_a: 1 - blend}
-    weights[identity_b] = weights.get(identity_b, 0) + blend
-    return weights
+    return mixed(choice("identity", identity_a, identities), choice("identity", identity_b, identities), blend)
 
 
 def face(model: AttributeModel, identity_a, identity_b, blend, condition, transform) -> list:

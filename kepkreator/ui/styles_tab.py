@@ -7,6 +7,7 @@ import gradio as gr
 import torch
 
 from kepkreator.attributes import AttributeGlyphs, AttributeModel, describe_choice
+from kepkreator.attributes import blend as mixed
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
@@ -33,9 +34,7 @@ def brightness(colour: dict[str, float]) -> float:
 def choices(model: AttributeModel, digit, writer_a, writer_b, blend, red, green, blue, transform) -> dict:
     blend = number("blend", blend, 0, 1)
     writers = model.schema["writer"]
-    writer_a, writer_b = choice("writer", writer_a, writers), choice("writer", writer_b, writers)
-    writer = {writer_a: 1 - blend}
-    writer[writer_b] = writer.get(writer_b, 0) + blend
+    writer = mixed(choice("writer", writer_a, writers), choice("writer", writer_b, writers), blend)
     return {"digit": choice("digit", digit, model.schema["digit"]), "writer": writer,
             "colour": ink_colour(red, green, blue),
             "transform": choice("transform", transform, model.schema["transform"])}

@@ -1,4 +1,4 @@
-"""Augmentations applied inside training steps, on batches already on the device."""
+"""DiffAugment (Zhao et al. 2020): augmentations applied inside training steps, on batches already on the device."""
 from __future__ import annotations
 
 import torch
