@@ -57,7 +57,7 @@ def run_load(url: str, clients: int, requests: int, timeout: float = 600, reques
     with ThreadPoolExecutor(max_workers=clients) as pool:
         results = list(pool.map(one_client, range(clients)))
     wall = time.perf_counter() - started
-    latencies = sorted(l for lat, _ in results for l in lat)
+    latencies = sorted(seconds for lat, _ in results for seconds in lat)
     errors = [e for _, errs in results for e in errs]
     return {"clients": clients, "requests": clients * requests, "ok": len(latencies), "errors": len(errors),
             "first_errors": errors[:5], "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
