@@ -70,7 +70,19 @@ class AttributeModel:
         return vector / total
 
     def vector(self, **choices: Choice) -> torch.Tensor:
-        """The generator's input for one image (1 x input_dim); every attribute of the schema must be chosen."""
+        """The generator's input for one image.
+
+        Args:
+            **choices: one entry per attribute of `schema`, each a value name (`digit="7"`), or a dict of value names
+                to non-negative weights for a blend (`writer={"2578": 0.5, "2359": 0.5}`), normalised to sum 1.
+
+        Returns:
+            float32 tensor of shape (1, input_dim): the attributes' vectors concatenated in schema order, each
+            summing to 1. Raises InputError naming a missing, unknown or badly weighted choice.
+
+        Example:
+            >>> model.vector(identity={"subject01": 0.5, "subject07": 0.5}, condition="happy", transform="identity")
+        """
         missing = [name for name in self.schema if name not in choices]
         extra = [name for name in choices if name not in self.schema]
         if missing or extra:
@@ -81,10 +93,28 @@ class AttributeModel:
 
     @torch.no_grad()
     def generate(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Images for attribute vectors.
+
+        Args:
+            vectors: float tensor of shape (N, input_dim), rows as `vector` builds them (`torch.cat` several).
+
+        Returns:
+            float32 tensor of shape (N, channels, image_size, image_size) with values in [0, 1]: 3 channels and 28
+            pixels for QMNIST styles, 1 channel and 64 pixels for the shipped faces.
+        """
         return self._generate(vectors)
 
     @torch.no_grad()
     def read(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the cooperating classifier reads in images.
+
+        Args:
+            images: float tensor of shape (N, channels, image_size, image_size) in [0, 1], generated or real.
+
+        Returns:
+            {attribute: float32 tensor of shape (N, number of values)}, each row probabilities summing to 1, in the
+            schema's value order. How far to trust each attribute's reading is in `reliability`.
+        """
         if self.classifier is None:
             raise InputError("this model was saved without its cooperating classifier")
         return {name: logits.softmax(dim=1) for name, logits in self._classify(images).items()}

@@ -286,4 +286,22 @@ class Handwriter:
 
     def __call__(self, text: str, seed: int = 0, variation: float = 0.15, neatness: float = 0.5,
                  **layout) -> Image.Image:
+        """Write `text` in one hand.
+
+        Args:
+            text: up to 100 characters the model draws (digits 0-9 for the shipped model) and the signs
+                + - = . , : / ( ) % $ € £ ¥ ₹, with spaces and up to 8 typed lines.
+            seed: whole number from 0 to 2**63 - 1; the same seed gives the same image.
+            variation: 0 to 1; 0 draws every character from one shared style, 1 each from its own.
+            neatness: 0 to 1; 0 wild, 1 tidy (the latent's truncation, 1.6 down to 0.2).
+            **layout: `Layout` fields: scale (1-8 pixels per glyph pixel), stroke (-1 to 2), ink and paper
+                ((r, g, b) 0-255; paper None for transparency), spacing, jitter, wrap (characters per line, 0: none).
+
+        Returns:
+            A PIL image, mode RGB (RGBA with paper None), glyphs 28 x scale pixels tall. Raises InputError with a
+            message for anything it cannot draw.
+
+        Example:
+            >>> Handwriter.from_pretrained()("+1 (555) 123-4567", seed=7, wrap=12).save("phone.png")
+        """
         return write(text, self.source, Style(seed, variation, neatness), Layout(**layout))
