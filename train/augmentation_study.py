@@ -24,8 +24,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.augment import synthesize
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
-from kepkreator.data.faces import load_faces
-from kepkreator.evaluation.faces import face_settings
+from kepkreator.evaluation.faces import face_data
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from kepkreator.validation import positive_int
@@ -64,8 +63,7 @@ def main(argv=None) -> None:
         model = AttributeModel.from_pretrained(args.gcn)
         if "identity" not in model.schema:
             fail(f"{args.gcn} is not a face model: it draws {', '.join(model.schema)}")
-        faces = load_faces(**{**face_settings(resolve(args.gcn)), "data_dir": args.data_dir,
-                              "image_size": model.generator.image_size, "exclude_identities": 0})
+        faces = face_data(resolve(args.gcn)).faces(args.data_dir, exclude=False)
     except (WeightsError, DataError) as err:
         fail(str(err))
     identities, conditions = model.schema["identity"], model.schema["condition"]

@@ -25,7 +25,9 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.transforms import TRANSFORMS, dihedral
 from kepkreator.models.fisherfaces import FACE_SPACE_ENERGY, TRANSFORM, FisherfaceJudge
-from train.gcn import add_data_arguments, check_data_arguments, load_attribute_set
+from kepkreator.data.settings import from_flags
+from kepkreator.data.settings import record as data_record
+from train.gcn import add_data_arguments, check_data_arguments
 from train.checkpoint import write_failure
 from train.recipes import use_recipe
 from train.loop import fail, machine_summary, push
@@ -93,8 +95,9 @@ def main(argv=None) -> None:
     check_data_arguments(args)
     if args.push_to_hub and args.push_to_hub.count("/") != 1:
         fail(f"--push-to-hub takes OWNER/NAME, got {args.push_to_hub!r}")
+    data_settings = from_flags(args)
     try:
-        data = load_attribute_set(args)
+        data = data_settings.load(args.data_dir)
     except DataError as err:
         fail(str(err))
     try:
@@ -117,6 +120,7 @@ def main(argv=None) -> None:
         "leave_one_out": reliability,
         "leave_one_out_by_condition": conditions,
         "run_config": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED},
+        "data": data_record(data_settings),
         "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
                  "images": len(upright),
                  "command": "python -m train.fisherfaces " + " ".join(argv if argv is not None else sys.argv[1:])},

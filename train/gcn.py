@@ -18,9 +18,9 @@ import torch.nn.functional as F
 
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
-from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS, face_styles, load_faces
+from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
+from kepkreator.data.settings import from_flags, record
 from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
-from kepkreator.data.styles import qmnist_styles
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import (TRANSFORM, AttributeClassifier, AttributeDiscriminator, AttributeGenerator,
                                    base_size)
@@ -33,12 +33,6 @@ DATASETS = ("qmnist", "yale", "kdef")
 # The attribute a user blends in the app, which --blend-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 COLOUR = "colour"  # an attribute whose values are the image channels, which --colour-mixes mixes
-
-
-def load_attribute_set(args: argparse.Namespace) -> AttributeSet:
-    if args.dataset == "qmnist":
-        return qmnist_styles(args.data_dir, holdout=args.holdout, seed=args.split_seed)
-    return face_styles(load_faces(**vars(args)), holdout=args.holdout, seed=args.split_seed)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -370,8 +364,9 @@ def main(argv=None) -> None:
     args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
     check_data_arguments(args)
     check_gcn_arguments(args)
+    data_settings = from_flags(args)
     try:
-        data = load_attribute_set(args)
+        data = data_settings.load(args.data_dir)
     except DataError as err:
         fail(str(err))
     train = data.train.head(args.limit)
@@ -382,7 +377,7 @@ def main(argv=None) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings)
+    run = Run(args, accelerator, settings, data=record(data_settings))
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else

@@ -99,30 +99,6 @@ def held_out_identities(identities: list[str], count: int) -> list[str]:
     return sorted(identities[i] for i in order[:count])
 
 
-def load_faces(dataset: str, data_dir: Path | str | None = None, image_size: int = 64, grey: bool = False,
-               kdef_sessions=("A", "B"), kdef_expressions=None, kdef_angles=("S",), exclude_identities: int = 0,
-               **_other_settings) -> list[Face]:
-    """The faces a model trains on, chosen by its training settings (the keyword names are train.gcn's flags,
-    so a model's recorded run settings give back its faces)."""
-    if dataset == "yale":
-        faces = read_yale(data_dir, size=image_size)
-    elif dataset == "kdef":
-        if data_dir is None:
-            raise DataError("KDEF is not redistributable: pass --data-dir with the path of your own copy")
-        faces = read_kdef(data_dir, tuple(kdef_sessions), tuple(kdef_expressions or KDEF_EXPRESSIONS),
-                          tuple(kdef_angles), size=image_size, colour=not grey)
-    else:
-        raise DataError(f"unknown face dataset {dataset!r}: choose yale or kdef")
-    if exclude_identities:
-        identities = sorted({f[0] for f in faces})
-        if len(identities) - exclude_identities < 2:
-            raise DataError(f"excluding {exclude_identities} of the {len(identities)} identities leaves fewer than two "
-                            "to train on")
-        excluded = set(held_out_identities(identities, exclude_identities))
-        faces = [f for f in faces if f[0] not in excluded]
-    return faces
-
-
 def face_styles(faces: list[Face], holdout: float = 0.1, seed: int = 0) -> AttributeSet:
     """identity x condition x transform; `holdout` of the (identity, condition) pairs (at least one, at most
     one per identity) never train.

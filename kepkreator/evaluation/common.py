@@ -10,14 +10,6 @@ from kepkreator.hub import WeightsError
 from kepkreator.models.gcn import AttributeClassifier
 
 
-def training_settings(folder: Path) -> dict:
-    """The settings the model was trained with (its --holdout, --dataset, ...), so the evaluation holds out
-    the same combinations of the same data."""
-    record = folder / "training.json"
-    settings = json.loads(record.read_text())["run_config"] if record.exists() else {}
-    return {"holdout": 0.1, "split_seed": 0, **settings}
-
-
 def judge_config(name: str, folder: Path, model_schema: dict, how_to_make: str) -> dict | None:
     """The config of a judge of the model's attributes (None if unreadable: the loader then says what is wrong).
 

@@ -23,10 +23,10 @@ from torch import nn
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
-from kepkreator.data.faces import face_styles, load_faces
+from kepkreator.data.settings import FaceData, record, recorded
 from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
 from kepkreator.evaluation.common import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
-                                          readback_note, top_k_accuracy, training_settings)
+                                          readback_note, top_k_accuracy)
 from kepkreator.evaluation.figures import write_face_figures
 from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accuracy
 from kepkreator.hub import WeightsError, load_model, resolve, weights_path
@@ -39,8 +39,6 @@ HOG_READER = "HOG + logistic regression"
 READABLE = {"yale": ("leftlight", "rightlight", "happy", "surprised", "glasses")}
 SHARPNESS_TARGET = 0.9
 BLEND_TARGET = 0.5
-SPLIT_SETTINGS = ("dataset", "holdout", "split_seed", "exclude_identities", "image_size", "grey", "kdef_sessions",
-                  "kdef_expressions", "kdef_angles")
 BLENDS = 300
 
 
@@ -52,30 +50,24 @@ def load_face_judge(name: str, model_schema: dict) -> tuple[nn.Module, Path]:
     return load_model(FisherfaceJudge if fisherfaces else AttributeClassifier, folder), folder
 
 
-def face_settings(folder: Path) -> dict:
-    """A face model's recorded training settings (the Yale faces for a model without a record)."""
-    return {"dataset": "yale", **training_settings(folder)}
-
-
-def faces_as_trained(folder: Path, data_dir: Path | None, image_size: int) -> AttributeSet:
+def faces_as_trained(folder: Path, data_dir: Path | None) -> AttributeSet:
     """The faces, and the split into training and held-out pairs, that the model in `folder` was trained with."""
-    settings = face_settings(folder)
-    faces = load_faces(**{**settings, "data_dir": data_dir, "image_size": image_size})
-    return face_styles(faces, holdout=settings["holdout"], seed=settings["split_seed"])
+    return face_data(folder).load(data_dir)
 
 
-def data_split(folder: Path) -> dict:
-    """The settings that decide which real faces were fitted or trained on."""
-    settings = face_settings(folder)
-    return {key: settings.get(key) for key in SPLIT_SETTINGS}
+def face_data(folder: Path) -> FaceData:
+    settings = recorded(folder)
+    if not isinstance(settings, FaceData):
+        raise WeightsError(f"{folder} was trained on {settings.dataset}, not on faces")
+    return settings
 
 
 def check_same_split(judge_folder: Path, model_folder: Path, judge: str, model: str) -> None:
-    """A judge fitted on another split may have seen the model's held-out faces, which would flatter the model."""
+    """A judge fitted on other faces may have seen the model's held-out faces, which would flatter the model."""
     if not (judge_folder / "training.json").exists():
         return  # a judge without a record (made elsewhere): nothing to compare
-    judge_split, model_split = data_split(judge_folder), data_split(model_folder)
-    differences = [f"{key} {judge_split[key]!r} vs {model_split[key]!r}" for key in SPLIT_SETTINGS
+    judge_split, model_split = record(face_data(judge_folder)), record(face_data(model_folder))
+    differences = [f"{key} {judge_split[key]!r} vs {model_split[key]!r}" for key in judge_split
                    if judge_split[key] != model_split[key]]
     if differences:
         raise WeightsError(f"the judge {judge!r} was fitted on other faces than the model {model!r} was trained on "
@@ -277,8 +269,8 @@ def evaluate_faces(args) -> dict:
     if "identity" not in model.schema:
         raise WeightsError(f"{args.weights!r} is not a face model: it draws {', '.join(model.schema)}")
     judges = load_judges(args.judges, model, folder, args.weights)
-    data = faces_as_trained(folder, args.data_dir, model.generator.image_size)
-    dataset = face_settings(folder)["dataset"]
+    data = faces_as_trained(folder, args.data_dir)
+    dataset = face_data(folder).dataset
     figures = face_figures(model, data, judges, dataset, args.seed)
     rows = [{"held-out faces": name, "MSE": f"{value['mse']:.4f}", "PSNR": f"{value['psnr']:.2f} dB"}
             for name, value in figures["mse"].items()]
@@ -286,7 +278,7 @@ def evaluate_faces(args) -> dict:
         others = {}
         for name in args.compare:
             other_folder = weights_path(name)
-            if data_split(other_folder) != data_split(folder):
+            if face_data(other_folder) != face_data(folder):
                 raise WeightsError(f"{name!r} was trained on another split than {args.weights!r}: a side-by-side "
                                    "figure compares models on the same held-out faces")
             others[name] = AttributeModel.from_pretrained(other_folder)

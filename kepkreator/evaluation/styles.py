@@ -16,10 +16,10 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.attributes import AttributeSet, mix, two_values
-from kepkreator.data.styles import qmnist_styles
+from kepkreator.data.settings import recorded
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
-                                          psnr, readback_note, top_k_accuracy, training_settings)
+                                          psnr, readback_note, top_k_accuracy)
 from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
@@ -55,8 +55,7 @@ def evaluate_gcn(args) -> dict:
     judge_config(args.judge, judge_folder, model.schema,
                  "python -m train.gcn --dataset qmnist --classifier-only (see the README)")
     judge = load_model(AttributeClassifier, judge_folder)
-    settings = training_settings(folder)
-    data = qmnist_styles(args.data_dir, holdout=settings["holdout"], seed=settings["split_seed"])
+    data = recorded(folder).load(args.data_dir)
     held = data.held_out
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())
