@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 LONG = "7" * 5000
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False, allow_infinity=False),
-                    st.text(max_size=30), st.just(LONG), st.sampled_from(["0.5", "abc", "#ff0000", "rgb(1.2.3,0,0)"]))
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just(LONG),
+                    st.sampled_from(["0.5", "abc", "#ff0000", "rgb(1.2.3,0,0)"]))
 values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=5), scalars, max_size=2))
 ARITY = {"handwrite": 10, "style_digit": 8, "style_number": 8, "style_grid": 6, "style_sweep": 8, "face": 5,
          "face_strip": 4, "export_faces": 3}
