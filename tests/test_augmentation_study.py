@@ -19,7 +19,7 @@ def yale_study_gcn(tmp_path_factory):
 
 
 def test_the_study_tests_on_people_the_generator_never_saw(yale_study_gcn, tmp_path):
-    run("train.augmentation_study", "--gcn", str(yale_study_gcn), *TINY_STUDY, "--out", str(tmp_path / "study"))
+    run("studies.augmentation_study", "--gcn", str(yale_study_gcn), *TINY_STUDY, "--out", str(tmp_path / "study"))
     record = json.loads((tmp_path / "study.json").read_text())
     everyone = [f"subject{n:02d}" for n in range(1, 16)]
     assert record["test_identities"] == held_out_identities(everyone, 3)
@@ -33,9 +33,9 @@ def test_a_kdef_generator_is_studied_on_the_users_copy(kdef_dir, tmp_path):
     gcn = tmp_path / "gcn"
     run("train.gcn", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--exclude-identities", "1", *TINY_GCN,
         "--output-dir", str(gcn))
-    missing = run("train.augmentation_study", "--gcn", str(gcn), *TINY_STUDY, check=False)
+    missing = run("studies.augmentation_study", "--gcn", str(gcn), *TINY_STUDY, check=False)
     assert missing.returncode == 2 and "KDEF is not redistributable: pass --data-dir" in missing.stderr
-    run("train.augmentation_study", "--gcn", str(gcn), "--data-dir", str(kdef_dir), *TINY_STUDY,
+    run("studies.augmentation_study", "--gcn", str(gcn), "--data-dir", str(kdef_dir), *TINY_STUDY,
         "--out", str(tmp_path / "study"))
     assert len(json.loads((tmp_path / "study.json").read_text())["test_identities"]) == 1
 
@@ -47,5 +47,5 @@ def test_a_kdef_generator_is_studied_on_the_users_copy(kdef_dir, tmp_path):
     (["--gcn", "gcn-yale", "--seeds", "0"], "expected a number of at least 1, got 0"),
 ])
 def test_mistakes_get_clear_messages(flags, message):
-    result = run("train.augmentation_study", *flags, check=False)
+    result = run("studies.augmentation_study", *flags, check=False)
     assert result.returncode == 2 and message in result.stderr

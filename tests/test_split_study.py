@@ -7,7 +7,7 @@ from tests.conftest import ROOT, run
 
 def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_dir):
     out = tmp_path / "study"
-    command = ["train.split_study", "--splits", "0", "1", "--steps", "2", "--runs-dir", str(tmp_path / "runs"),
+    command = ["studies.split_study", "--splits", "0", "1", "--steps", "2", "--runs-dir", str(tmp_path / "runs"),
                "--out", str(out)]
     run(*command, "--guided", "0", "1")
     splits = json.loads(out.with_suffix(".json").read_text())["splits"]
@@ -29,5 +29,5 @@ def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_
 
 
 def test_bad_splits_get_a_clear_message(tmp_path):
-    result = run("train.split_study", "--splits", "1", "1", "--out", str(tmp_path / "x"), check=False)
+    result = run("studies.split_study", "--splits", "1", "1", "--out", str(tmp_path / "x"), check=False)
     assert result.returncode == 2 and "--splits takes distinct seeds of 0 or more, got [1, 1]" in result.stderr

@@ -24,7 +24,7 @@ from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qm
 from kepkreator.models.cgan import Discriminator, Generator
 from train.diffaugment import translate
 from train.recipes import use_recipe
-from train.loop import Run, add_loop_arguments, fail, make_accelerator
+from train.loop import Run, add_loop_arguments, command_line, fail, make_accelerator
 
 
 class CGANTask:
@@ -133,7 +133,7 @@ def load_training_set(args: argparse.Namespace):
     return data.head(args.limit)
 
 
-def main(argv=None) -> None:
+def train(argv=None) -> None:
     args = parse_args(argv)
     try:
         data = load_training_set(args)
@@ -156,6 +156,8 @@ def main(argv=None) -> None:
                              "beta1", "ema_decay", "save_generator", "shift", "mode_seeking")},
     })
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()

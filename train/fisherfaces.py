@@ -30,7 +30,7 @@ from kepkreator.data.settings import record as data_record
 from train.gcn import add_data_arguments, check_data_arguments
 from train.checkpoint import write_failure
 from train.recipes import use_recipe
-from train.loop import fail, machine_summary, push
+from train.loop import command_line, fail, machine_summary, push
 
 
 CONDITION = "condition"  # the attribute whose confusions the card spells out (Yale's conditions, KDEF's expressions)
@@ -81,7 +81,7 @@ def by_condition(confusion: torch.Tensor, conditions: list[str]) -> dict[str, di
     return out
 
 
-def main(argv=None) -> None:
+def train(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["yale", "kdef"], default="yale")
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: ../shared/data)")
@@ -136,6 +136,8 @@ def main(argv=None) -> None:
     if args.push_to_hub:
         push(args.push_to_hub, args.output_dir, args.token)
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()

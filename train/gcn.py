@@ -26,7 +26,7 @@ from kepkreator.models.gcn import (TRANSFORM, AttributeClassifier, AttributeDisc
                                    base_size)
 from train.diffaugment import cutout, translate
 from train.recipes import use_recipe
-from train.loop import (Run, add_loop_arguments, cooldown, fail, make_accelerator, schedule_horizon,
+from train.loop import (Run, add_loop_arguments, command_line, cooldown, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
 
 DATASETS = ("qmnist", "yale", "kdef")
@@ -317,7 +317,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail(f"--d-shift must be from 0 to a quarter of the image side ({side // 4} pixels), got {args.d_shift}")
 
 
-def main(argv=None) -> None:
+def train(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
@@ -391,6 +391,8 @@ def main(argv=None) -> None:
                                                            "d_width", "d_shift", "d_cutout", "colour_mixes")},
     })
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()

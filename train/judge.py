@@ -19,7 +19,7 @@ from kepkreator.data.digits import DataError, load_characters, load_qmnist_test,
 from kepkreator.models.judge import Judge
 from train.diffaugment import translate
 from train.recipes import use_recipe
-from train.loop import (Run, add_loop_arguments, cosine_decay, fail, make_accelerator, schedule_horizon,
+from train.loop import (Run, add_loop_arguments, command_line, cosine_decay, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
 
 
@@ -55,7 +55,7 @@ class JudgeTask:
         return self.judge
 
 
-def main(argv=None) -> None:
+def train(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=["mnist", "emnist-letters", "emnist-digits"], default="mnist")
     parser.add_argument("--width", type=int, default=32)
@@ -87,6 +87,8 @@ def main(argv=None) -> None:
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "width", "lr", "shift")},
     })
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import os
@@ -64,9 +65,25 @@ def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: 
                         help="train on the first N images only (smoke tests)")
 
 
+class TrainingError(Exception):
+    """A run that cannot go on; the message says why, and what was kept."""
+
+
 def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
+    raise TrainingError(message)
+
+
+def command_line(train):
+    """`train(argv)` as a command: a TrainingError becomes one line on stderr and exit code 2. Code that trains
+    as a step of its own (the studies) calls `train` and decides what a failure means."""
+    @functools.wraps(train)
+    def main(argv=None):
+        try:
+            return train(argv)
+        except TrainingError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return main
 
 
 def cosine_decay(base: float, step: int, steps: int) -> float:

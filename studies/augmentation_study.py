@@ -1,7 +1,7 @@
 """Does synthesizing new people help? The seed paper's augmentation claim, measured on the Yale faces (or KDEF).
 
     python -m train.gcn --dataset yale --exclude-identities 3 --output-dir runs/gcn-yale-study
-    python -m train.augmentation_study --gcn runs/gcn-yale-study
+    python -m studies.augmentation_study --gcn runs/gcn-yale-study
 
 A condition classifier is trained on the real faces of the generator's
 identities, either alone or with faces of new people synthesized by blending
@@ -29,7 +29,7 @@ from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from kepkreator.validation import positive_int
 from train.diffaugment import translate
-from train.loop import fail
+from train.loop import command_line, fail
 
 
 def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditions: list[str], seed: int,
@@ -49,8 +49,9 @@ def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditi
     return model.eval()
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m train.augmentation_study", description=__doc__.split("\n\n")[0])
+def train(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m studies.augmentation_study",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--gcn", required=True, help="a face GCN trained with --exclude-identities")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--seeds", type=positive_int, default=5)
@@ -96,7 +97,8 @@ def main(argv=None) -> None:
              "test accuracy, mean": f"{100 * statistics.mean(v):.1f}%",
              "std over seeds": f"{100 * statistics.stdev(v):.1f}" if len(v) > 1 else "-",
              "per seed": " ".join(f"{100 * a:.0f}" for a in v)} for arm, v in results.items()]
-    command = "python -m train.augmentation_study " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
+    command = "python -m studies.augmentation_study " + " ".join(argv if argv is not None
+                                                                   else __import__("sys").argv[1:])
     report = (f"```\n{command}\n```\n\nTest: the {len(test_x)} real faces of {len(test_ids)} identities "
               f"({', '.join(test_ids)}) held out of both the generator `{args.gcn}` and the classifiers; "
               f"{len(conditions)} conditions (chance {100 / len(conditions):.1f}%). Synthesized faces: 0.5 blends of "
@@ -111,6 +113,8 @@ def main(argv=None) -> None:
     except OSError as err:
         fail(f"could not write {args.out}.md / .json: {err.strerror or err}")
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()

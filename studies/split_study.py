@@ -1,6 +1,6 @@
 """Does the face figure hold for other held-out faces? The Yale GCN measured over several splits.
 
-    python -m train.split_study --splits 0 1 2 3 4 5
+    python -m studies.split_study --splits 0 1 2 3 4 5
 
 Split 0 is the shipped model (weights/gcn-yale, judged by weights/fisherfaces-yale).
 For every other split, the shipped recipe (train/recipes.py, gcn-yale) runs again
@@ -26,9 +26,9 @@ from kepkreator.evaluation.faces import HOG_READER, check_same_split, face_figur
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.validation import positive_int
-from train.fisherfaces import main as fit_judge
-from train.gcn import main as train_gcn
-from train.loop import fail
+from train.fisherfaces import train as fit_judge
+from train.gcn import train as train_gcn
+from train.loop import TrainingError, command_line, fail
 from train.recipes import RECIPES
 
 SHIPPED_MODEL, SHIPPED_JUDGE = "gcn-yale", "fisherfaces-yale"
@@ -48,10 +48,13 @@ def prepare_split(split: int, runs_dir: Path, overrides: list[str], data_dir: Pa
         if command[:len(wanted)] != wanted:
             fail(f"{model} was trained by another recipe than the shipped model's ({' '.join(command)}): remove it or "
                  "choose another --runs-dir")
-    else:
-        train_gcn([*wanted, *data, "--split-seed", str(split), "--output-dir", str(model), "--resume"])
-    if not (judge / "config.json").exists():
-        fit_judge(["--dataset", "yale", *data, "--split-seed", str(split), "--output-dir", str(judge)])
+    try:
+        if not record.exists():
+            train_gcn([*wanted, *data, "--split-seed", str(split), "--output-dir", str(model), "--resume"])
+        if not (judge / "config.json").exists():
+            fit_judge(["--dataset", "yale", *data, "--split-seed", str(split), "--output-dir", str(judge)])
+    except TrainingError as err:
+        fail(f"split {split} could not be trained: {err}")
     return model, judge
 
 
@@ -117,8 +120,8 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
             f"({', '.join(map(str, guided)) or 'none'}).\n\n" + markdown_table(rows) + summary + "\n")
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m train.split_study", description=__doc__.split("\n\n")[0])
+def train(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m studies.split_study", description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where the other splits' models go")
     parser.add_argument("--steps", type=positive_int, default=None,
@@ -131,7 +134,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if any(split < 0 for split in args.splits) or len(set(args.splits)) != len(args.splits):
         fail(f"--splits takes distinct seeds of 0 or more, got {args.splits}")
-    command = "python -m train.split_study " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m studies.split_study " + " ".join(argv if argv is not None else sys.argv[1:])
     overrides = shorter_schedule(args.steps) if args.steps else []
     try:
         results = {split: measure_split(*prepare_split(split, args.runs_dir, overrides, args.data_dir), args.data_dir)
@@ -147,6 +150,8 @@ def main(argv=None) -> None:
     except OSError as err:
         fail(f"could not write {args.out}.md / .json: {err.strerror or err}")
 
+
+main = command_line(train)
 
 if __name__ == "__main__":
     main()
