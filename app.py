@@ -22,10 +22,15 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import sweep_leftovers
+from kepkreator.ui.common import Serving, sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
 
 DEFAULT_CONCURRENCY = 2
+SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
+# Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
+# app does not open: 16% of a busy server's CPU, growing with the table. Rebuild it rarely, from fewer events.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100000")
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
 CSS = """
 .kk-status p { color: #b42318; margin: 0; }
 @media (max-width: 640px) {
@@ -38,7 +43,8 @@ CSS = """
 
 
 def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeModel,
-              concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
+              concurrency: int = DEFAULT_CONCURRENCY, stored_results: bool = False) -> gr.Blocks:
+    Serving.stored_results = stored_results
     # delete_cache: generated files older than an hour leave Gradio's cache every hour.
     with gr.Blocks(title="KepKreator", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# KepKreator\nConditional image generation: name what you want, a small generator draws it.")
@@ -69,6 +75,9 @@ def main(argv=None) -> None:
                         help=f"requests each endpoint works on at once (default: {DEFAULT_CONCURRENCY})")
     parser.add_argument("--no-batching", action="store_true",
                         help="run every request's forward pass on its own instead of sharing passes")
+    parser.add_argument("--stored-results", action="store_true",
+                        help="for benchmarks: every handler returns its first answer again, drawing nothing (the "
+                             "ceiling the real app is measured against)")
     args = parser.parse_args(argv)
     if not 1 <= args.concurrency <= 64:
         parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
@@ -83,12 +92,12 @@ def main(argv=None) -> None:
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
-    demo = build_app(handwriter, styles, faces, args.concurrency)
+    demo = build_app(handwriter, styles, faces, args.concurrency, args.stored_results)
     # SIGTERM (a Space restarting, `kill`) exits like Ctrl+C, so the exit handlers remove the image folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     guard = [Middleware(ApiGuard, arity=endpoint_arity(demo))]  # no uploads; one-line answers to malformed calls
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
-                app_kwargs={"middleware": guard})
+                app_kwargs={"middleware": guard}, state_session_capacity=SESSIONS)
 
 
 if __name__ == "__main__":

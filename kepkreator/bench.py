@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import torch
 
 from kepkreator.attributes import AttributeModel
@@ -30,8 +31,8 @@ from kepkreator.loadtest import run_load
 from kepkreator.validation import positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
-# The app as shipped is measured against these settings (see `python app.py --help`).
-APP_VARIANTS = [["--no-batching"], ["--concurrency", "8"]]
+# The app as shipped, and its ceiling: the same page with every handler returning a stored result.
+APPS = {"app": [], "ceiling": ["--stored-results"]}
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 # (row, shipped recipe, flags on top): the shipped recipes, and the face recipe at 128x128, which decided 64x64.
 TRAINING = [("cgan (MNIST)", "cgan-mnist", []), ("judge (MNIST)", "judge-mnist", []),
@@ -113,25 +114,22 @@ def free_port() -> int:
 
 
 def app_run(clients: list[int], requests: int, flags: list[str]) -> tuple[list[dict], float, int]:
-    """One app started with `flags`: the load results for each number of clients, its cold start (s) and peak
-    memory (MiB)."""
+    """One app started with `flags`: the browser-like load results for each number of clients (with the server's
+    CPU per request), its cold start (s) and peak memory (MiB)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *flags], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        from gradio_client import Client
-
         cold = None
         while cold is None and time.perf_counter() - started < 300:
-            try:
-                Client(url, verbose=False).predict("1", 0, 0.15, 0.5, "#000000", "#ffffff", False, 0, 1,
-                                                   api_name="/handwrite")
-                cold = time.perf_counter() - started
-            except Exception:  # not listening yet
+            try:  # the first drawing a visitor gets, through the same protocol as the load
+                if run_load(url, clients=1, requests=1, request_timeout=60)["ok"] == 1:
+                    cold = time.perf_counter() - started
+            except (OSError, httpx.HTTPError, RuntimeError, KeyError, ValueError):  # not listening yet
                 time.sleep(0.2)
-        results = [run_load(url, clients=n, requests=requests) for n in clients]
+        results = [run_load(url, clients=n, requests=requests, server_pid=proc.pid) for n in clients]
         peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
         return results, cold, peak
     finally:
@@ -144,29 +142,70 @@ def median_and_range(values: list[float], digits: int) -> str:
     return middle if len(values) == 1 else f"{middle} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
-def app_measures(rounds: int, requests: int) -> tuple[list[dict], dict]:
-    """The app's settings compared under load. One run per setting says little on a shared machine, so the
-    settings take turns for `rounds` rounds (drift then touches them all alike); each figure is the median
-    over the rounds, with the lowest and highest in brackets."""
-    settings = [([], [1, 10, 50])] + [(flags, [10, 50]) for flags in APP_VARIANTS]
+def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[dict], list[dict], dict]:
+    """The app beside its ceiling (the same page with every handler returning a stored result), under the same
+    browser-like load. One run per setting says little on a shared machine, so the two take turns for `rounds`
+    rounds (drift then touches both alike); each figure is the median over the rounds, lowest and highest in
+    brackets, and each ratio the median of the rounds' ratios."""
     runs: dict[tuple[str, int], list[dict]] = {}
     colds, peaks = [], []
     for _ in range(rounds):
-        for flags, clients in settings:
+        for name, flags in APPS.items():
             results, cold, peak = app_run(clients, requests, flags)
             for n, result in zip(clients, results):
-                runs.setdefault((" ".join(flags) or "defaults", n), []).append(result)
-            if not flags:
+                runs.setdefault((name, n), []).append(result)
+            if name == "app":
                 colds.append(cold)
                 peaks.append(peak)
-    rows = [{"app": name, "concurrent clients": n, "rounds": len(results),
+    rows = [{"server": name, "browser-like clients": n, "rounds": len(results),
              "requests": sum(r["requests"] for r in results), "errors": sum(r["errors"] for r in results),
              "p50 ms": median_and_range([r["p50_ms"] for r in results], 0),
              "p95 ms": median_and_range([r["p95_ms"] for r in results], 0),
-             "requests/s": median_and_range([r["requests_per_second"] for r in results], 1)}
+             "requests/s": median_and_range([r["requests_per_second"] for r in results], 1),
+             "server CPU ms/request": median_and_range([r["server_cpu_ms_per_request"] for r in results], 1),
+             "load generator CPU ms/request": median_and_range([r["client_cpu_ms_per_request"] for r in results], 1)}
             for (name, n), results in runs.items()]
-    return rows, {"cold start, process start to first image (s)": median_and_range(colds, 1),
-                  "app peak memory (MiB)": max(peaks)}
+    ratios = []
+    for n in clients:
+        app, ceiling = runs[("app", n)], runs[("ceiling", n)]
+        ratios.append({"browser-like clients": n,
+                       "throughput, app / ceiling": median_and_range(
+                           [a["requests_per_second"] / c["requests_per_second"] for a, c in zip(app, ceiling)], 2),
+                       "server CPU per request, app / ceiling": median_and_range(
+                           [a["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"]
+                            for a, c in zip(app, ceiling)], 2)})
+    return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
+                          "app peak memory (MiB)": max(peaks)}
+
+
+MEMORY_STAGES = """
+import json
+def rss():
+    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
+stages = [("Python", rss())]
+import torch
+stages.append(("+ torch", rss()))
+import gradio
+stages.append(("+ gradio", rss()))
+from kepkreator.attributes import AttributeModel
+from kepkreator.handwriting import Handwriter
+models = [Handwriter.from_pretrained(), AttributeModel.from_pretrained("gcn-qmnist"),
+          AttributeModel.from_pretrained("gcn-yale")]
+stages.append(("+ the three models", rss()))
+import app
+demo = app.build_app(*models)
+stages.append(("+ the page (three tabs, each opening on a drawing)", rss()))
+print(json.dumps(stages))
+"""
+
+
+def memory_stages() -> list[dict]:
+    """Resident memory after each stage of an app's start, in a fresh process: where the idle server's memory goes."""
+    out = subprocess.run([sys.executable, "-c", MEMORY_STAGES], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    stages = json.loads(out.strip().splitlines()[-1])
+    return [{"stage": name, "resident MiB": mib, "added MiB": mib - (stages[i - 1][1] if i else 0)}
+            for i, (name, mib) in enumerate(stages)]
 
 
 def training_throughput(steps: int) -> list[dict]:
@@ -204,14 +243,18 @@ def main(argv=None) -> None:
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
     sections["passes"] = shared_passes([1, 8, 32], args.runs)
-    sections["app"], extra = app_measures(args.rounds, args.requests)
+    sections["app"], sections["ceiling"], extra = app_measures(args.rounds, args.requests, [1, 10, 50])
     sections["training"] = training_throughput(args.train_steps)
+    sections["memory"] = memory_stages()
     extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
-    markdown = (f"Machine: {machine}. The app's settings took turns for {args.rounds} round(s) of load; each of "
-                "their figures is the median over the rounds, the lowest and highest in brackets.\n\n"
+    markdown = (f"Machine: {machine}. The app and its ceiling (`python app.py --stored-results`: the same page, every "
+                "handler returning a stored drawing) took turns for {args.rounds} round(s) of browser-like load "
+                "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
+                "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
+                "highest in brackets.\n\n"
                 + "\n\n".join(markdown_table(rows) for rows in sections.values()) + "\n")
     (args.out / "results.md").write_text(markdown)
     print(markdown)

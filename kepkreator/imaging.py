@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
-from torchvision.utils import make_grid
 
 
 def to_pil(image: torch.Tensor, scale: int = 1) -> Image.Image:
@@ -22,6 +21,8 @@ def labelled_grid(images: torch.Tensor, columns: list[str], rows: list[str] | No
                   scale: int = 1) -> Image.Image:
     """N x C x H x W images in [0, 1] laid out len(columns) across, each column captioned above and, with
     `rows`, each row captioned on the left: a grid a visitor can read without counting cells."""
+    from torchvision.utils import make_grid  # only when a grid is asked for: torchvision's import is large
+
     padding = 2
     grid = to_pil(make_grid(images, nrow=len(columns), padding=padding, pad_value=1.0), scale)
     font = ImageFont.load_default(size=max(11, 4 * scale))

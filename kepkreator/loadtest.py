@@ -1,77 +1,161 @@
-"""A bounded load on a running app: N concurrent gradio_client clients, each sending R requests across the tabs.
+"""A bounded load on a running app, from clients that behave like visitors' browsers.
 
-    python -m kepkreator.loadtest http://127.0.0.1:7860/ --clients 50 --requests 20
+    python -m kepkreator.loadtest http://127.0.0.1:7860/ --clients 50 --requests 20 [--server-pid PID]
 
-Traffic goes only to the URL given (use a loopback address); every loop is bounded in count and time.
+Each client is one browser tab: one kept-open HTTP connection and one session, speaking Gradio's queue protocol
+as the page does (POST queue/join, the server-sent event stream up to process_completed, then the image itself
+downloaded). The clients take turns through the three tabs' drawings. All clients share one asyncio loop in this
+process, so the load costs little CPU here; the report gives that cost beside the server's (with --server-pid), to
+show which side a figure measures. Traffic goes only to the URL given; every loop is bounded in count and time.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import resource
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from pathlib import Path
 
-from gradio_client import Client
+import httpx
 
 from kepkreator.validation import positive_int
 
-# One request per tab; `n` varies the request as different visitors would (a digit, a seed, a blend).
-REQUESTS = {
-    "/handwrite": lambda api, n: [str(2000 + n), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3],
-    "/style_digit": lambda api, n: [str(n % 10), api["writer"], api["writer"], 0.0, 1.0, 0.0, 0.0, "identity"],
-    "/face": lambda api, n: [api["identity"], api["identity"], (n % 21) / 20, api["condition"], "identity"],
-}
+ENDPOINTS = ("handwrite", "style_digit", "face")
 
 
-def defaults(client: Client) -> dict:
-    """A valid writer, identity and condition, taken from the endpoints' documented choices."""
-    info = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    pick = lambda endpoint, index: info[endpoint]["parameters"][index]["parameter_default"]
-    return {"writer": pick("/style_digit", 1), "identity": pick("/face", 0), "condition": pick("/face", 3)}
+def request_data(endpoint: str, choices: dict, n: int) -> list:
+    """One drawing of `endpoint`; `n` varies it as different visitors would (a number, a digit, a blend)."""
+    if endpoint == "handwrite":
+        return [str(2000 + n % 1000), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24]
+    if endpoint == "style_digit":
+        return [str(n % 10), choices["writer"], choices["writer"], 0.0, 1.0, 0.0, 0.0, "identity"]
+    return [choices["identity"], choices["identity"], (n % 21) / 20, choices["condition"], "identity"]
 
 
-def run_load(url: str, clients: int, requests: int, timeout: float = 600, request_timeout: float = 120) -> dict:
-    api = defaults(Client(url, verbose=False))
-    endpoints = list(REQUESTS)
+def endpoints_of(config: dict) -> tuple[dict, dict]:
+    """({endpoint: (fn_index, trigger_id)}, a valid writer, identity and condition from the page's own choices)."""
+    found = {d["api_name"]: (d["id"], d["targets"][0][0]) for d in config["dependencies"] if d.get("api_name") in
+             ENDPOINTS}
+    missing = sorted(set(ENDPOINTS) - set(found))
+    if missing:
+        raise RuntimeError(f"the app at this URL has no {', '.join(missing)} endpoint: is it KepKreator?")
+    components = {c["id"]: c.get("props", {}) for c in config["components"]}
+
+    def first_choice(endpoint: str, position: int) -> str:
+        inputs = next(d["inputs"] for d in config["dependencies"] if d.get("api_name") == endpoint)
+        return components[inputs[position]]["choices"][0][1]
+    choices = {"writer": first_choice("style_digit", 1), "identity": first_choice("face", 0),
+               "condition": first_choice("face", 3)}
+    return found, choices
+
+
+class BrowserTab:
+    """One visitor: one connection kept open, one session hash, requests one after another."""
+
+    def __init__(self, url: str, endpoints: dict, timeout: float):
+        self.client = httpx.AsyncClient(base_url=url, timeout=timeout, limits=httpx.Limits(max_connections=1))
+        self.session = uuid.uuid4().hex[:11]
+        self.endpoints = endpoints
+
+    async def draw(self, endpoint: str, data: list) -> None:
+        fn_index, trigger = self.endpoints[endpoint]
+        joined = await self.client.post("gradio_api/queue/join", json={
+            "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": trigger,
+            "session_hash": self.session})
+        joined.raise_for_status()
+        event_id, output = joined.json()["event_id"], None
+        async with self.client.stream("GET", "gradio_api/queue/data", params={"session_hash": self.session}) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    output = message
+                elif message.get("msg") == "close_stream":
+                    break
+        if output is None or not output.get("success"):
+            raise RuntimeError(f"no drawing: {json.dumps(output)[:200] if output else 'the stream ended'}")
+        image = await self.client.get(output["output"]["data"][0]["url"])
+        image.raise_for_status()
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """A process's user + system CPU time so far (Linux /proc), or None without a pid."""
+    if pid is None:
+        return None
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_clients(url: str, clients: int, requests: int, timeout: float, request_timeout: float) -> dict:
+    async with httpx.AsyncClient(base_url=url, timeout=request_timeout) as probe:
+        endpoints, choices = endpoints_of((await probe.get("config")).json())
     deadline = time.monotonic() + timeout
+    latencies: list[float] = []
+    errors: list[str] = []
 
-    def one_client(index: int) -> tuple[list[float], list[str]]:
-        client = Client(url, verbose=False)
-        latencies, errors = [], []
-        for r in range(requests):
-            if time.monotonic() > deadline:
-                errors.append("time limit reached")
-                break
-            endpoint = endpoints[(index + r) % len(endpoints)]
-            start = time.perf_counter()
-            try:
-                request = REQUESTS[endpoint](api, index * requests + r)
-                client.submit(*request, api_name=endpoint).result(timeout=request_timeout)
-                latencies.append(time.perf_counter() - start)
-            except Exception as err:  # counted and reported: a load test must finish to say what failed
-                errors.append(f"{endpoint}: {type(err).__name__}: {err}")
-        return latencies, errors
+    async def visitor(index: int) -> None:
+        tab = BrowserTab(url, endpoints, request_timeout)
+        try:
+            for r in range(requests):
+                if time.monotonic() > deadline:
+                    errors.append("time limit reached")
+                    return
+                endpoint = ENDPOINTS[(index + r) % len(ENDPOINTS)]
+                start = time.perf_counter()
+                try:
+                    await tab.draw(endpoint, request_data(endpoint, choices, index * requests + r))
+                    latencies.append(time.perf_counter() - start)
+                except (httpx.HTTPError, RuntimeError, ValueError, KeyError) as err:  # counted, reported
+                    errors.append(f"{endpoint}: {type(err).__name__}: {str(err)[:200]}")
+        finally:
+            await tab.close()
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(one_client, range(clients)))
-    wall = time.perf_counter() - started
-    latencies = sorted(seconds for lat, _ in results for seconds in lat)
-    errors = [e for _, errs in results for e in errs]
-    return {"clients": clients, "requests": clients * requests, "ok": len(latencies), "errors": len(errors),
-            "first_errors": errors[:5], "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
-            "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
-            "requests_per_second": len(latencies) / wall}
+    await asyncio.gather(*(visitor(i) for i in range(clients)))
+    return {"wall": time.perf_counter() - started, "latencies": sorted(latencies), "errors": errors}
+
+
+def run_load(url: str, clients: int, requests: int, timeout: float = 600, request_timeout: float = 120,
+             server_pid: int | None = None) -> dict:
+    """Figures of one load: p50/p95 latency, requests/s, errors, and the CPU both sides spent per request."""
+    client_before, server_before = resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server_pid)
+    result = asyncio.run(run_clients(url, clients, requests, timeout, request_timeout))
+    client_after, server_after = resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server_pid)
+    latencies, ok = result["latencies"], len(result["latencies"])
+    client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
+    return {"clients": clients, "requests": clients * requests, "ok": ok, "errors": len(result["errors"]),
+            "first_errors": result["errors"][:5],
+            "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+            "p95_ms": 1000 * latencies[int(0.95 * (ok - 1))] if latencies else None,
+            "requests_per_second": ok / result["wall"],
+            "client_cpu_ms_per_request": 1000 * client_cpu / max(ok, 1),
+            "server_cpu_ms_per_request": 1000 * (server_after - server_before) / max(ok, 1)
+            if server_pid is not None else None}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("url")
     parser.add_argument("--clients", type=positive_int, default=50)
-    parser.add_argument("--requests", type=positive_int, default=20)
+    parser.add_argument("--requests", type=positive_int, default=20, help="requests per client")
+    parser.add_argument("--server-pid", type=positive_int, default=None,
+                        help="the app's process id, to report its CPU per request (Linux)")
     args = parser.parse_args(argv)
-    print(json.dumps(run_load(args.url, args.clients, args.requests), indent=2))
+    if args.server_pid is not None and not Path(f"/proc/{args.server_pid}/stat").exists():
+        parser.error(f"--server-pid {args.server_pid}: no such process here")
+    try:
+        print(json.dumps(run_load(args.url, args.clients, args.requests, server_pid=args.server_pid), indent=2))
+    except (httpx.HTTPError, RuntimeError) as err:
+        print(f"error: cannot load {args.url}: {type(err).__name__}: {str(err)[:200]}")
+        raise SystemExit(2)
 
 
 if __name__ == "__main__":

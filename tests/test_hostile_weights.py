@@ -54,7 +54,7 @@ def test_a_tensor_of_the_wrong_shape_is_named_with_both_shapes(weights):
 
 @pytest.mark.parametrize("config, message", [
     ({"classes": "0123456780", "latent_dim": 64, "width": 64}, "classes repeats characters"),
-    ({"classes": "0123456789", "latent_dim": 64, "width": 100000}, "width must be a whole number from 1 to 1024"),
+    ({"classes": "0123456789", "latent_dim": 64, "width": 100000}, "width must be a whole number from 1 to 512"),
     ({"classes": "x" * 5000, "latent_dim": 64, "width": 64}, "classes must be a string of 1 to 1000 characters"),
     ({"classes": "0123456789", "latent_dim": "64", "width": 64}, "latent_dim must be a whole number"),
     ({"classes": "0123456789", "width": 64, "colour": "red"}, "unknown settings colour"),

@@ -93,12 +93,33 @@ def status_line(elem_id: str) -> gr.Markdown:
     return gr.Markdown("", elem_id=elem_id, elem_classes=["kk-status"])
 
 
+class Serving:
+    """How the tabs' handlers are served. `stored_results` replaces each by one that computes its first answer and
+    returns it ever after: the same page and the same Gradio work with no drawing, the ceiling a benchmark
+    measures the real app against (`python app.py --stored-results`)."""
+    stored_results = False
+
+
+def stored(fn):
+    answers = []
+    lock = threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapped(*args):
+        with lock:
+            if not answers:
+                answers.append(fn(*args))
+        return answers[0]
+    return wrapped
+
+
 def wire(fn, inputs: list, outputs: list, status: gr.Markdown, triggers: list, api_name: str):
     """Run `fn` on the page when any trigger fires (keeping the last drawing on a mistake), and expose it to API
     clients as `api_name` (where a mistake is an error). The API's own trigger is a hidden button, so clients and
     the page never share an event's error handling. The API's values reach `fn` as sent (no preprocessing), so a
     wrong type is answered by the handler's own checks with a message, never by an error without one. Returns the
     page's handler, for other events to reuse."""
+    fn = stored(fn) if Serving.stored_results else fn
     gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name, preprocess=False)
     page = keeps_last_drawing(fn, len(outputs))
     gr.on(triggers, page, inputs, [*outputs, status], api_visibility="private", trigger_mode="always_last",
@@ -128,9 +149,11 @@ class RecentFolders:
     stay and older ones are removed. The names are remembered, so no request scans the root, and a folder still
     being written is never removed."""
 
-    def __init__(self, prefix: str, keep: int):
+    def __init__(self, prefix: str, keep: int, parent: Path | None = None):
         # The process id in the name lets a later start remove what a killed server left (`sweep_leftovers`).
-        self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
         self.keep = keep
         self.lock = threading.Lock()
         self.finished: collections.deque[Path] = collections.deque()
@@ -138,6 +161,7 @@ class RecentFolders:
 
     def write(self, fill: Callable[[Path], T]) -> T:
         """`fill(folder)` in a fresh folder, which then counts among the newest."""
+        self.root.mkdir(parents=True, exist_ok=True)  # a cache sweep may have removed an empty root
         folder = Path(tempfile.mkdtemp(dir=self.root))
         result = fill(folder)
         with self.lock:
@@ -152,11 +176,13 @@ LEFTOVER = re.compile(r"^kepkreator-(?:images|exports)-(?:(\d+)-)?")
 UNOWNED_AGE = 24 * 3600  # seconds: folders of older versions name no process; a day unused means abandoned
 
 
-def sweep_leftovers(folder: Path | None = None) -> list[Path]:
+def sweep_leftovers(folders: list[Path] | None = None) -> list[Path]:
     """Remove the image and export folders of servers that are no longer running (killed before their exit
-    handlers ran), and those of older versions left unused for a day; returns what was removed."""
+    handlers ran), and those of older versions left unused for a day, from the temporary folder and Gradio's
+    cache (default); returns what was removed."""
     removed = []
-    for path in Path(folder or tempfile.gettempdir()).iterdir():
+    places = folders or [Path(tempfile.gettempdir()), gradio_cache()]
+    for path in (p for place in places if place.is_dir() for p in place.iterdir()):
         match = LEFTOVER.match(path.name)
         if not match or not path.is_dir():
             continue
@@ -178,21 +204,30 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def gradio_cache() -> Path:
+    """The folder Gradio serves files from (GRADIO_TEMP_DIR, or its default)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
 class PngFiles:
     """Images handed to Gradio as PNG files, each in a folder of its own under the name of what it shows.
 
-    Gradio copies a returned file into its cache atomically, but re-encodes a returned PIL image onto one
-    path per content, rewriting it in place: two identical requests at once can then truncate each other's
-    download. The newest `keep` files stay.
+    The folders live inside Gradio's own cache, so Gradio serves each file as it is: a file from elsewhere would
+    be read whole to hash it and copied in on every request, and the copies would pile up until Gradio's hourly
+    sweep. (A returned PIL image would be re-encoded onto one path per content and rewritten in place, so two
+    identical requests at once could truncate each other's download.) The newest `keep` files stay, written with
+    zlib's fastest level: these small drawings hardly compress further.
     """
 
     def __init__(self, keep: int = 512):
-        self.folders = RecentFolders("kepkreator-images-", keep)
+        self.folders = RecentFolders("kepkreator-images-", keep, parent=gradio_cache())
 
     def __call__(self, image: Image.Image, name: str = "kepkreator") -> str:
         def save(folder: Path) -> str:
             path = folder / f"{file_name(name)}.png"
-            image.save(path, format="PNG")
+            image.save(path, format="PNG", compress_level=1)
             return str(path)
         return self.folders.write(save)
 
