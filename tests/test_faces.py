@@ -73,7 +73,7 @@ def test_synthesized_faces_export_as_pngs_with_labels(faces_model, tmp_path):
 
 
 def test_export_mistakes_get_messages(faces_model, tmp_path):
-    with pytest.raises(InputError, match="count must be from 1 to"):
+    with pytest.raises(InputError, match="count must be 1 or more, got 0"):
         synthesize(faces_model, 0)
     with pytest.raises(InputError, match="unknown condition angry"):
         synthesize(faces_model, 2, conditions=["angry"])

@@ -8,14 +8,14 @@ import torch
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
-from kepkreator.augment import MAX_EXPORT, export_zip, synthesize
+from kepkreator.augment import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import RecentFolders, drawing, png_file, status_line, wire
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
 
 MAX_STEPS = 12
-UI_EXPORT_LIMIT = 500  # the UI keeps each request small; the CLI exports up to MAX_EXPORT
+UI_EXPORT_LIMIT = 500  # the UI keeps each request small; the command line writes sets of any size
 KEEP_EXPORTS = 20  # the newest zips stay on disk for download; older ones are removed
 
 
@@ -93,7 +93,8 @@ def build(model: AttributeModel) -> None:
              [strip_button.click], "face_strip")
 
     with gr.Accordion("Export synthesized faces (augmentation)", open=False):
-        gr.Markdown(f"Up to {UI_EXPORT_LIMIT} faces here; `python -m kepkreator.augment` exports up to {MAX_EXPORT}.")
+        gr.Markdown(f"Up to {UI_EXPORT_LIMIT} faces here; `python -m kepkreator.augment --count N --out FOLDER` "
+                    "writes sets of any size, in shards a Hugging Face `datasets` loader reads.")
         with gr.Row():
             count = gr.Number(label="Faces", value=50, precision=0, minimum=1, maximum=UI_EXPORT_LIMIT)
             export_blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend of the second identity")

@@ -1,0 +1,94 @@
+"""Augmentation sets at scale: `python -m kepkreator.augment --out FOLDER` writes shards a `datasets` loader reads,
+the same whether written by one process or two or resumed after a kill, and pushes them as a dataset (offline here,
+so the push fails clearly and keeps the set)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, free_port, run
+
+SET = ["kepkreator.augment", "--count", "45", "--shard-size", "10", "--seed", "3"]
+
+
+def contents(folder):
+    """Every file of a set's data, as bytes, by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted((folder / "data").rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one") / "faces"
+    result = run(*SET, "--out", str(out))
+    assert "45 faces in 5 shards; 5 shards (45 faces) written now at" in result.stdout
+    return out
+
+
+def test_a_set_loads_with_datasets_and_keeps_its_labels(one_process):
+    from datasets import load_dataset
+
+    faces = load_dataset("imagefolder", data_dir=str(one_process), split="train")
+    assert len(faces) == 45
+    row = faces[0]
+    assert row["image"].size == (64, 64) and row["identity_a"] != row["identity_b"] and row["weight_b"] == 0.5
+    card = (one_process / "README.md").read_text()
+    assert "license: other" in card and (one_process / "LICENSE.md").exists()  # the Yale weights' terms travel
+
+
+def test_two_processes_write_the_same_set(one_process, tmp_path):
+    out = tmp_path / "faces"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                             str(free_port()), "-m", *SET, "--out", str(out)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "over 2 process(es)" in result.stdout
+    assert contents(out) == contents(one_process)
+
+
+def test_a_killed_run_resumes_to_the_same_set_and_leaves_no_partial_shard(one_process, tmp_path):
+    out = tmp_path / "faces"
+    proc = subprocess.Popen([sys.executable, "-m", *SET, "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out / "data" / "shard-00001").exists() and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    whole = {p.name for p in (out / "data").iterdir() if not p.name.startswith(".")}
+    assert whole and all((out / "data" / name / "metadata.jsonl").exists() for name in whole)  # only whole shards
+    resumed = run(*SET, "--out", str(out))
+    assert f"{len(whole)} were already whole" in resumed.stdout
+    assert not [p for p in (out / "data").iterdir() if p.name.startswith(".")]
+    assert contents(out) == contents(one_process)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--count", "0"], "expected a number of at least 1, got 0"),
+    (["--count", "6000", "--out", "x.zip"], "a .zip holds up to 5000 faces, got --count 6000"),
+    (["--blend", "2"], "--blend must be from 0 to 1, got 2.0"),
+    (["--shard-size", "0"], "expected a number of at least 1, got 0"),
+    (["--push-to-hub", "nobody"], "--push-to-hub takes OWNER/NAME"),
+])
+def test_bad_flags_get_one_line(flags, message, tmp_path):
+    result = run("kepkreator.augment", "--out", str(tmp_path / "faces"), *flags, check=False)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_other_settings_never_resume_a_set(one_process, tmp_path):
+    out = tmp_path / "faces"
+    run(*SET, "--out", str(out))
+    other = run(*SET[:-1], "4", "--out", str(out), check=False)
+    assert other.returncode == 2 and "holds a set made with other settings (seed)" in other.stderr
+
+
+def test_a_push_offline_fails_clearly_and_keeps_the_set(tmp_path):
+    out = tmp_path / "faces"
+    result = run("kepkreator.augment", "--count", "3", "--out", str(out), "--push-to-hub", "someone/faces",
+                 env={"HF_HUB_OFFLINE": "1"}, check=False)
+    assert result.returncode == 2 and "push to someone/faces failed" in result.stderr
+    assert f"The set is kept in {out}" in result.stderr and len(json.loads((out / "set.json").read_text())) > 3
+    assert os.path.exists(out / "data" / "shard-00000" / "metadata.jsonl")
