@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import resource
 import statistics
 import time
@@ -54,11 +55,12 @@ def endpoints_of(config: dict) -> tuple[dict, dict]:
 
 
 class BrowserTab:
-    """One visitor: one connection kept open, one session hash, requests one after another."""
+    """One visitor: one connection kept open, one session hash (a new one, or a returning visitor's), requests one
+    after another."""
 
-    def __init__(self, url: str, endpoints: dict, timeout: float):
+    def __init__(self, url: str, endpoints: dict, timeout: float, session: str | None = None):
         self.client = httpx.AsyncClient(base_url=url, timeout=timeout, limits=httpx.Limits(max_connections=1))
-        self.session = uuid.uuid4().hex[:11]
+        self.session = session or uuid.uuid4().hex[:11]
         self.endpoints = endpoints
 
     async def draw(self, endpoint: str, data: list) -> None:
@@ -94,7 +96,8 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_clients(url: str, clients: int, requests: int, timeout: float, request_timeout: float) -> dict:
+async def run_clients(url: str, clients: int, requests: int, timeout: float, request_timeout: float,
+                      sessions: list[str | None] | None = None) -> dict:
     async with httpx.AsyncClient(base_url=url, timeout=request_timeout) as probe:
         endpoints, choices = endpoints_of((await probe.get("config")).json())
     deadline = time.monotonic() + timeout
@@ -102,7 +105,7 @@ async def run_clients(url: str, clients: int, requests: int, timeout: float, req
     errors: list[str] = []
 
     async def visitor(index: int) -> None:
-        tab = BrowserTab(url, endpoints, request_timeout)
+        tab = BrowserTab(url, endpoints, request_timeout, sessions[index] if sessions else None)
         try:
             for r in range(requests):
                 if time.monotonic() > deadline:
@@ -124,10 +127,11 @@ async def run_clients(url: str, clients: int, requests: int, timeout: float, req
 
 
 def run_load(url: str, clients: int, requests: int, timeout: float = 600, request_timeout: float = 120,
-             server_pid: int | None = None) -> dict:
-    """Figures of one load: p50/p95 latency, requests/s, errors, and the CPU both sides spent per request."""
+             server_pid: int | None = None, sessions: list[str | None] | None = None) -> dict:
+    """Figures of one load: p50/p95 latency, requests/s, errors, and the CPU both sides spent per request.
+    `sessions`: one session hash per client (None: a new visitor), for returning visitors."""
     client_before, server_before = resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server_pid)
-    result = asyncio.run(run_clients(url, clients, requests, timeout, request_timeout))
+    result = asyncio.run(run_clients(url, clients, requests, timeout, request_timeout, sessions))
     client_after, server_after = resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server_pid)
     latencies, ok = result["latencies"], len(result["latencies"])
     client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
@@ -141,6 +145,36 @@ def run_load(url: str, clients: int, requests: int, timeout: float = 600, reques
             if server_pid is not None else None}
 
 
+def resident_mib(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+
+def files_under(folder: Path) -> int:
+    return sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
+
+
+def soak(url: str, total: int, server_pid: int, files: Path | None = None, clients: int = 20,
+         rounds: int = 10) -> dict:
+    """`total` requests in `rounds` equal rounds of `clients` browser tabs, half of them new visitors and half
+    returning ones (sessions seen in an earlier round). After each round: its p50 latency and server CPU per
+    request, the server's resident memory, and the files under `files` (the app's image folders)."""
+    per_client = max(1, total // (rounds * clients))
+    seen: list[str] = []
+    history = []
+    for index in range(rounds):
+        returning = random.Random(index).sample(seen, min(len(seen), clients // 2))
+        new = [uuid.uuid4().hex[:11] for _ in range(clients - len(returning))]
+        seen += new
+        result = run_load(url, clients, per_client, server_pid=server_pid, sessions=[*returning, *new])
+        history.append({"round": index + 1, "requests": result["ok"], "errors": result["errors"],
+                        "first_errors": result["first_errors"], "p50_ms": result["p50_ms"],
+                        "server_cpu_ms_per_request": result["server_cpu_ms_per_request"],
+                        "resident_mib": resident_mib(server_pid),
+                        "files": files_under(files) if files else None})
+    return {"requests": sum(h["requests"] for h in history), "errors": sum(h["errors"] for h in history),
+            "rounds": history}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("url")
@@ -148,11 +182,20 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=positive_int, default=20, help="requests per client")
     parser.add_argument("--server-pid", type=positive_int, default=None,
                         help="the app's process id, to report its CPU per request (Linux)")
+    parser.add_argument("--soak", type=positive_int, default=None, metavar="REQUESTS",
+                        help="instead: this many requests in 10 rounds of new and returning visitors, reporting the "
+                             "server's latency, CPU, memory and files after each (needs --server-pid)")
+    parser.add_argument("--files", type=Path, default=None, help="with --soak: the folder whose files to count")
     args = parser.parse_args(argv)
     if args.server_pid is not None and not Path(f"/proc/{args.server_pid}/stat").exists():
         parser.error(f"--server-pid {args.server_pid}: no such process here")
+    if args.soak and args.server_pid is None:
+        parser.error("--soak measures the server: give --server-pid")
     try:
-        print(json.dumps(run_load(args.url, args.clients, args.requests, server_pid=args.server_pid), indent=2))
+        if args.soak:
+            print(json.dumps(soak(args.url, args.soak, args.server_pid, args.files, args.clients), indent=2))
+        else:
+            print(json.dumps(run_load(args.url, args.clients, args.requests, server_pid=args.server_pid), indent=2))
     except (httpx.HTTPError, RuntimeError) as err:
         print(f"error: cannot load {args.url}: {type(err).__name__}: {str(err)[:200]}")
         raise SystemExit(2)
