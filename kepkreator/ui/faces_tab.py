@@ -10,7 +10,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
 from kepkreator.augment import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.common import RecentFolders, drawing, png_file, status_line, wire
+from kepkreator.ui.common import RecentFolders, drawing, gives_memory_back, png_file, status_line, wire
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
 
@@ -103,5 +103,5 @@ def build(model: AttributeModel) -> None:
         archive = gr.File(label="Faces and labels.csv")
         export_status = status_line("fb-export-status")
         exports = RecentFolders("kepkreator-exports-", KEEP_EXPORTS)
-        wire(functools.partial(export, model, exports), [count, export_blend, seed], [archive], export_status,
-             [export_button.click], "export_faces")
+        wire(gives_memory_back(functools.partial(export, model, exports)), [count, export_blend, seed], [archive],
+             export_status, [export_button.click], "export_faces")
