@@ -197,8 +197,6 @@ README_SECTIONS = [  # (heading, file under the project root)
     ("Digit judge", "weights/judge-mnist/metrics.json"),
     ("QMNIST styles GCN", "weights/gcn-qmnist/metrics.json"),
     ("Face blending GCN", "weights/gcn-yale/metrics.json"),
-    ("Face blending over other splits", "results/face-splits.md"),
-    ("Augmentation study (faces)", "results/augmentation-yale.md"),
     ("Benchmark", "bench/results.md"),
 ]
 

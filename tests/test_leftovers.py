@@ -24,7 +24,7 @@ def test_the_sweep_removes_only_what_no_running_server_owns(tmp_path):
         folder.mkdir()
         (folder / "face.png").write_bytes(b"png")
     os.utime(old, (time.time() - UNOWNED_AGE - 60,) * 2)
-    assert sorted(sweep_leftovers(tmp_path)) == sorted([dead, old])
+    assert sorted(sweep_leftovers([tmp_path])) == sorted([dead, old])
     assert alive.exists() and fresh.exists() and other.exists()
 
 

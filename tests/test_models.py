@@ -55,7 +55,7 @@ def test_truncated_weights_file_is_named(saved):
 
 
 def test_weights_of_another_model_are_refused(saved):
-    with pytest.raises(WeightsError, match=r"does not fit Judge"):
+    with pytest.raises(WeightsError, match=r"config.json does not describe a Judge: unknown settings latent_dim"):
         load_model(Judge, saved)
 
 

@@ -175,7 +175,8 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         ("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),
         ("condition-mean baseline", mean_of_matching(train, held, [1, 2])))}
     return {
-        "faces": len(held), "upright_faces": len(upright_held), "size": model.generator.image_size,
+        "faces": len(held), "pairs": len({tuple(pair) for pair in held.attributes[:, :2].tolist()}),
+        "upright_faces": len(upright_held), "size": model.generator.image_size,
         "mse": {name: {"mse": value.mean().item(), "psnr": psnr(value).mean().item()} for name, value in mse.items()},
         "accuracy": accuracy,
         "readable_conditions": readable,
@@ -230,7 +231,7 @@ def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str
 def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str:
     percent = lambda share: f"{100 * share:.1f}%"
     size, readers = figures["size"], [*judges, HOG_READER]
-    pairs = figures["faces"] // 8
+    pairs = figures["pairs"]
     notes = [f"{pairs} held-out (identity, condition) pairs x 8 transforms = {figures['faces']} faces, {size}x{size}."]
     roles = {0: "targets checked here", len(readers) - 1: "a reader of another kind, fitted here on the real upright "
              "training faces; it reads the upright faces only"}

@@ -38,7 +38,7 @@ def test_every_tab_opens_on_a_drawing_before_any_click(page, app_url):
             image = fresh.locator(f"{output} img")
             expect(image).to_be_visible(timeout=30_000)
             fresh.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-        expect(fresh.get_by_text("Classifier reads: identity")).to_be_visible()
+        expect(fresh.locator("#fb-read-identity")).to_contain_text("identity: you asked")
     finally:
         fresh.close()
 
@@ -70,9 +70,8 @@ def test_a_wrong_input_shows_its_message(page, artifacts):
 
     page.locator("#hw-text textarea").fill("12x")
     page.locator("#hw-generate").click()
-    message = page.get_by_text("Cannot draw 'x': this model writes digits 0-9").first
+    message = page.locator("#hw-status").get_by_text("Cannot draw 'x': this model writes digits 0-9")
     expect(message).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(800)  # the toast slides in
     box = message.bounding_box()
     assert box and 0 <= box["y"] < 900 and box["x"] + box["width"] <= 1280  # on screen, not just in the DOM
     page.screenshot(path=str(artifacts / "handwriting-error.png"), full_page=True)
@@ -87,7 +86,8 @@ def test_qmnist_styles_tab_redraws_a_picked_digit_and_reads_it_back(page, artifa
     page.get_by_role("option", name="3", exact=True).click()
     width, height = wait_for_new_image(page, "#st-output img", opening_src)
     assert width == height > 0
-    digit_reading = page.locator(".block", has=page.get_by_text("Classifier reads: digit", exact=True))
+    digit_reading = page.locator("#st-read-digit")
+    expect(digit_reading).to_contain_text("digit: you asked 3", timeout=30_000)
     expect(digit_reading.get_by_test_id("label-output-value")).to_have_text("3", timeout=30_000)
     page.screenshot(path=str(artifacts / "qmnist-styles.png"), full_page=True)
 
@@ -183,3 +183,33 @@ def test_an_example_draws_when_clicked_and_a_slider_redraws(sized_page):
     neatness.fill("0.9")
     neatness.press("Enter")
     wait_for_new_image(page, "#hw-output img", before)
+
+
+def test_a_typed_hex_colour_sets_rounded_sliders_and_no_colour_keeps_the_digit(page, artifacts):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="QMNIST styles").click()
+    before = image_src(page, "#st-output img")
+    page.locator("#st-picker .dialog-button").click()
+    typed = page.locator("#st-picker .color-picker input[type=text]")
+    typed.fill("#cc8800")
+    typed.press("Enter")
+    for colour, value in (("red", "0.8"), ("green", "0.53"), ("blue", "0")):
+        expect(page.locator(f"#st-{colour} input[type=number]")).to_have_value(value, timeout=30_000)
+    drawn = wait_for_new_image(page, "#st-output img", before)
+    assert drawn[0] == drawn[1] > 0
+    page.keyboard.press("Escape")
+
+    def set_slider(colour, value):
+        slider = page.locator(f"#st-{colour} input[type=number]")
+        slider.fill(value)
+        slider.press("Enter")
+    orange = image_src(page, "#st-output img")
+    set_slider("red", "0")
+    wait_for_new_image(page, "#st-output img", orange)  # green ink alone: still a colour
+    green = image_src(page, "#st-output img")
+    set_slider("green", "0")
+    expect(page.locator("#st-status")).to_contain_text("Set at least one of red, green and blue above zero",
+                                                       timeout=30_000)
+    assert image_src(page, "#st-output img") == green  # the last good digit stays
+    page.screenshot(path=str(artifacts / "qmnist-colour.png"), full_page=True)
