@@ -11,6 +11,7 @@ from real images. Held-out combinations never reach either network.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -22,8 +23,7 @@ from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.data.settings import from_flags, record
 from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
 from kepkreator.data.transforms import upright
-from kepkreator.models.gcn import (TRANSFORM, AttributeClassifier, AttributeDiscriminator, AttributeGenerator,
-                                   base_size)
+from kepkreator.models.gcn import TRANSFORM, GCNModel, base_size
 from train.diffaugment import cutout, translate
 from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, command_line, cooldown, fail, make_accelerator, schedule_horizon,
@@ -69,6 +69,11 @@ def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Ten
     return sum(F.cross_entropy(logit, target) for logit, target in zip(logits.values(), targets)) / len(logits)
 
 
+def model_settings(args: argparse.Namespace) -> GCNModel:
+    return GCNModel(args.width, args.classifier_width, args.generator, tuple(args.content or ()), args.exact_transform,
+                    args.d_width)
+
+
 def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
     """digits x writers x colours: which colours each (digit, writer) item has in `data` (qmnist's schema order)."""
     sizes = [len(values) for values in data.schema.values()]
@@ -92,20 +97,14 @@ class GCNTask:
     def __init__(self, args: argparse.Namespace, data: AttributeSet, accelerator):
         self.args, self.accelerator, self.schema = args, accelerator, data.schema
         _, channels, size, _ = data.images.shape
-        pairs = list(data.schema.items())  # keeps the attribute order through config.json
         self.colour = list(data.schema).index(COLOUR) if args.colour_mixes else None
         if self.colour is not None:
             self.colours_seen = colours_seen(data, self.colour)
-        self.classifier = AttributeClassifier(pairs, size, channels, args.classifier_width)
-        self.modules = {"classifier": self.classifier}
+        self.modules = model_settings(args).networks(data.schema, size, channels, not args.classifier_only,
+                                                     bool(args.adversarial_weight))
+        self.classifier = self.modules["classifier"]
         if not args.classifier_only:
-            self.generator = AttributeGenerator(pairs, size, channels, args.width,
-                                                modulated=args.generator == "modulated",
-                                                exact_transform=args.exact_transform, content=args.content)
-            self.modules["generator"] = self.generator
-            if args.adversarial_weight:
-                self.modules["discriminator"] = AttributeDiscriminator(self.generator.condition_dim, size, channels,
-                                                                       args.d_width)
+            self.generator = self.modules["generator"]
         for module in self.modules.values():
             module.to(memory_format=torch.channels_last)  # about a third faster for these convolutions on a CPU
         betas = {"classifier": (0.9, 0.999)}  # --beta1 is for the two players of the game; the classifier keeps Adam's
@@ -377,7 +376,8 @@ def train(argv=None) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings, data=record(data_settings))
+    run = Run(args, accelerator, settings, records={"data": record(data_settings),
+                                                    "model": asdict(model_settings(args))})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else

@@ -120,10 +120,11 @@ class Run:
     """Runs `task` over `tensors` (same-length tensors, batched together) as the arguments say."""
 
     def __init__(self, args: argparse.Namespace, accelerator: Accelerator, run_config: dict,
-                 resumable: tuple[str, ...] = (), data: dict | None = None):
+                 resumable: tuple[str, ...] = (), records: dict[str, dict] | None = None):
         """`resumable`: the task's own settings that only choose what is saved, free to change on --resume.
-        `data`: the data settings (kepkreator.data.settings) recorded in training.json for whoever reads them back."""
-        self.args, self.data = args, data
+        `records`: settings recorded in training.json for whoever reads them back ("data": the data settings of
+        kepkreator.data.settings, "model": the networks')."""
+        self.args, self.records = args, records or {}
         self.accelerator = accelerator
         self.output_dir: Path = args.output_dir
         self.checkpoint_path = self.output_dir / CHECKPOINT_NAME
@@ -243,8 +244,8 @@ class Run:
             (self.output_dir / "training.json").write_text(json.dumps(
                 {"steps": args.steps, "training_seconds": round(seconds, 1), "processes": acc.num_processes,
                  "samples_per_second": round(args.steps * args.batch_size / max(seconds, 1e-9), 1),
-                 "machine": machine_summary(), "run_config": self.run_config,
-                 **({"data": self.data} if self.data else {}), "card": card}, indent=2) + "\n")
+                 "machine": machine_summary(), "run_config": self.run_config, **self.records, "card": card},
+                indent=2) + "\n")
             model = task.save_model(self.output_dir)
         acc.print(f"saved {self.output_dir} after {seconds / 60:.1f} min")
         if args.push_to_hub:

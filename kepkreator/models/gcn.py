@@ -11,6 +11,7 @@ besides reconstructing the real image of each attribute combination.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -213,3 +214,29 @@ class AttributeDiscriminator(nn.Module):
     def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         h = self.head(minibatch_stddev(self.features(images))).sum(dim=(2, 3))
         return self.score(h).squeeze(1) + (self.projection(condition) * h).sum(dim=1)
+
+
+@dataclass(frozen=True)
+class GCNModel:
+    """The networks of a cooperative net as train.gcn's flags choose them; recorded in training.json as "model"."""
+    width: int = 64  # the generator's
+    classifier_width: int = 32
+    generator: str = "plain"  # plain | modulated
+    content: tuple[str, ...] = ()  # with modulated: the attributes that alone shape the starting map
+    exact_transform: bool = False
+    d_width: int = 32  # the discriminator's, when there is an adversarial term
+
+    def networks(self, schema: Schema, image_size: int, channels: int, generator: bool = True,
+                 discriminator: bool = False) -> dict[str, nn.Module]:
+        """{"classifier", and "generator", "discriminator" as asked}: the networks these settings describe."""
+        pairs = list(schema.items())  # keeps the attribute order through config.json
+        nets: dict[str, nn.Module] = {"classifier": AttributeClassifier(pairs, image_size, channels,
+                                                                        self.classifier_width)}
+        if generator:
+            nets["generator"] = AttributeGenerator(pairs, image_size, channels, self.width,
+                                                   modulated=self.generator == "modulated",
+                                                   exact_transform=self.exact_transform, content=list(self.content))
+            if discriminator:
+                nets["discriminator"] = AttributeDiscriminator(nets["generator"].condition_dim, image_size, channels,
+                                                               self.d_width)
+        return nets
