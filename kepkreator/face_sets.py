@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.augment import synthesize, to_png
+from kepkreator.processes import process_alive
 from kepkreator.validation import InputError
 
 SHARD = "shard-{:05d}"
@@ -89,16 +90,6 @@ def write_set(model: AttributeModel, spec: FaceSet, out: Path, process: int = 0,
 def missing_shards(spec: FaceSet, out: Path) -> set[int]:
     """The shards of the set not yet whole under `out`."""
     return {k for k in range(spec.shards) if not (out / "data" / SHARD.format(k) / "metadata.jsonl").exists()}
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_settings(out: Path, spec: FaceSet, weights: str) -> None:

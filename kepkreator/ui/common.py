@@ -21,6 +21,7 @@ import gradio as gr
 from PIL import Image
 
 from kepkreator.validation import InputError
+from kepkreator.processes import process_alive
 
 
 log = logging.getLogger("kepkreator.app")
@@ -221,16 +222,6 @@ def sweep_leftovers(folders: list[Path] | None = None) -> list[Path]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def gradio_cache() -> Path:
