@@ -22,7 +22,8 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import Serving, sweep_leftovers
+from kepkreator.ui.common import Serving
+from kepkreator.ui.files import sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
 
 DEFAULT_CONCURRENCY = 2

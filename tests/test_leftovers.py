@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import start_app
-from kepkreator.ui.common import UNOWNED_AGE, sweep_leftovers
+from kepkreator.ui.files import UNOWNED_AGE, sweep_leftovers
 
 
 def dead_pid() -> int:

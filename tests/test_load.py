@@ -3,7 +3,7 @@ and returning visitors after which nothing has grown: files on disk, memory, the
 from pathlib import Path
 
 from kepkreator.loadtest import run_load, soak
-from kepkreator.ui.common import gradio_cache
+from kepkreator.ui.files import gradio_cache
 from tests.conftest import start_app
 
 

@@ -10,7 +10,8 @@ from PIL import Image
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import RecentFolders, file_name, keeps_last_drawing
+from kepkreator.ui.common import keeps_last_drawing
+from kepkreator.ui.files import RecentFolders, file_name
 from kepkreator.ui.readback import readback_labels
 from kepkreator.validation import InputError
 

@@ -7,7 +7,8 @@ import random
 import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, MAX_WRAP, Handwriter, describe
-from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
+from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
+from kepkreator.ui.files import png_file
 from kepkreator.validation import boolean, whole_number
 
 DEFAULT_WRAP = 24  # characters per line: a phone number fits, and a line stays readable on a phone

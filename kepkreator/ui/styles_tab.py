@@ -10,7 +10,8 @@ from kepkreator.attributes import AttributeGlyphs, AttributeModel, describe_choi
 from kepkreator.attributes import blend as mixed
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.common import drawing, first_drawing, parse_colour, png_file, status_line, wire
+from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
+from kepkreator.ui.files import png_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import InputError, choice, number, whole_number
 

@@ -1,0 +1,107 @@
+"""The files the app hands to Gradio: drawings and exports in folders of their own, the newest kept, the rest
+removed, and what a killed server left swept at the next start."""
+from __future__ import annotations
+
+import atexit
+import collections
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from PIL import Image
+
+from kepkreator.processes import process_alive
+
+T = TypeVar("T")
+
+
+def file_name(text: str, fallback: str = "kepkreator") -> str:
+    """A download name made from what the image shows: '1984-31', 'face-subject01-subject07-0.50-happy'."""
+    name = re.sub(r"[^0-9A-Za-z.]+", "-", str(text)).strip("-.")[:60].strip("-.")
+    return name or fallback
+
+
+class RecentFolders:
+    """Fresh folders under one temporary root, each holding what one request wrote; the newest `keep` finished ones
+    stay and older ones are removed. The names are remembered, so no request scans the root, and a folder still
+    being written is never removed."""
+
+    def __init__(self, prefix: str, keep: int, parent: Path | None = None):
+        # The process id in the name lets a later start remove what a killed server left (`sweep_leftovers`).
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.finished: collections.deque[Path] = collections.deque()
+        atexit.register(shutil.rmtree, self.root, True)
+
+    def write(self, fill: Callable[[Path], T]) -> T:
+        """`fill(folder)` in a fresh folder, which then counts among the newest."""
+        self.root.mkdir(parents=True, exist_ok=True)  # a cache sweep may have removed an empty root
+        folder = Path(tempfile.mkdtemp(dir=self.root))
+        result = fill(folder)
+        with self.lock:
+            self.finished.append(folder)
+            old = self.finished.popleft() if len(self.finished) > self.keep else None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return result
+
+
+LEFTOVER = re.compile(r"^kepkreator-(?:images|exports)-(?:(\d+)-)?")
+UNOWNED_AGE = 24 * 3600  # seconds: folders of older versions name no process; a day unused means abandoned
+
+
+def sweep_leftovers(folders: list[Path] | None = None) -> list[Path]:
+    """Remove the image and export folders of servers that are no longer running (killed before their exit
+    handlers ran), and those of older versions left unused for a day, from the temporary folder and Gradio's
+    cache (default); returns what was removed."""
+    removed = []
+    places = folders or [Path(tempfile.gettempdir()), gradio_cache()]
+    for path in (p for place in places if place.is_dir() for p in place.iterdir()):
+        match = LEFTOVER.match(path.name)
+        if not match or not path.is_dir():
+            continue
+        abandoned = (not process_alive(int(match.group(1))) if match.group(1)
+                     else time.time() - path.stat().st_mtime > UNOWNED_AGE)
+        if abandoned:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def gradio_cache() -> Path:
+    """The folder Gradio serves files from (GRADIO_TEMP_DIR, or its default)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
+class PngFiles:
+    """Images handed to Gradio as PNG files, each in a folder of its own under the name of what it shows.
+
+    The folders live inside Gradio's own cache, so Gradio serves each file as it is: a file from elsewhere would
+    be read whole to hash it and copied in on every request, and the copies would pile up until Gradio's hourly
+    sweep. (A returned PIL image would be re-encoded onto one path per content and rewritten in place, so two
+    identical requests at once could truncate each other's download.) The newest `keep` files stay, written with
+    zlib's fastest level: these small drawings hardly compress further.
+    """
+
+    def __init__(self, keep: int = 512):
+        self.folders = RecentFolders("kepkreator-images-", keep, parent=gradio_cache())
+
+    def __call__(self, image: Image.Image, name: str = "kepkreator") -> str:
+        def save(folder: Path) -> str:
+            path = folder / f"{file_name(name)}.png"
+            image.save(path, format="PNG", compress_level=1)
+            return str(path)
+        return self.folders.write(save)
+
+
+png_file = PngFiles()
