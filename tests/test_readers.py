@@ -1,0 +1,40 @@
+"""The readers of another kind (HOG + a linear classifier, sharpness, the two-sample test) on the real Yale faces:
+they read real held-out people far above chance, and they see blur."""
+import pytest
+import torch
+
+from kepkreator.data.settings import FaceData
+from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accuracy
+from kepkreator.handwriting import blur
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture(scope="module")
+def faces(data_dir):
+    return FaceData().load(data_dir)
+
+
+def upright(images_set):
+    transform = list(images_set.schema).index("transform")
+    return images_set.subset(images_set.attributes[:, transform] == 0)
+
+
+def test_the_hog_reader_reads_real_held_out_people(faces):
+    reader = HogReader(faces.train)
+    held_out = upright(faces.held_out)
+    scores = reader(held_out.images.float() / 255)["identity"]
+    truth = held_out.attributes[:, list(faces.schema).index("identity")]
+    accuracy = (scores.argmax(dim=1) == truth).double().mean().item()
+    assert len(held_out) >= 10
+    assert accuracy > 0.7, accuracy  # 15 people: chance is 6.7%
+
+
+def test_blur_lowers_sharpness_and_is_told_from_real_faces(faces):
+    real = upright(faces).images.float() / 255
+    blurred = blur(real, 1.5)
+    assert sharpness(blurred) < 0.6 * sharpness(real)
+    assert two_sample_accuracy(real, blurred) > 0.9
+    halves = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+    first, second = real[halves[: len(real) // 2]], real[halves[len(real) // 2:]]
+    assert two_sample_accuracy(first, second) < 0.75
