@@ -251,7 +251,7 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
     markdown = (f"Machine: {machine}. The app and its ceiling (`python app.py --stored-results`: the same page, every "
-                "handler returning a stored drawing) took turns for {args.rounds} round(s) of browser-like load "
+                f"handler returning a stored drawing) took turns for {args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
                 "highest in brackets.\n\n"

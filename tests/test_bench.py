@@ -17,3 +17,10 @@ def test_a_count_below_one_is_refused_before_any_work(flag, capsys):
         bench_main([flag, "0"])
     assert stop.value.code == 2
     assert f"argument {flag}: expected a number of at least 1, got 0" in capsys.readouterr().err
+
+
+def test_the_shipped_results_have_no_unfilled_placeholders_and_measure_both_servers():
+    from pathlib import Path
+    results = (Path(__file__).resolve().parents[1] / "bench" / "results.md").read_text()
+    assert "{" not in results and "}" not in results
+    assert "| app | 50 |" in results and "| ceiling | 50 |" in results
