@@ -29,6 +29,15 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tm
     assert_same(tensors(uninterrupted, "checkpoint.safetensors"), tensors(tmp_path, "checkpoint.safetensors"))
 
 
+def test_cutout_changes_training_and_still_resumes_exactly(uninterrupted, tmp_path):
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run("train.cgan", *TINY, "--cutout", "--steps", "6", "--output-dir", str(whole))
+    run("train.cgan", *TINY, "--cutout", "--steps", "3", "--checkpoint-every", "3", "--output-dir", str(parts))
+    run("train.cgan", *TINY, "--cutout", "--steps", "6", "--output-dir", str(parts), "--resume")
+    assert_same(tensors(whole), tensors(parts))
+    assert not all(torch.equal(a, b) for a, b in zip(tensors(whole).values(), tensors(uninterrupted).values()))
+
+
 def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted):
     again = run("train.cgan", *TINY, "--steps", "6", "--output-dir", str(uninterrupted), check=False)
     assert again.returncode == 2 and "already holds a checkpoint at step 6: pass --resume" in again.stderr

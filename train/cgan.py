@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
-from train.diffaugment import translate
+from train.diffaugment import cutout, translate
 from train.recipes import use_recipe
 from train.loop import Run, add_loop_arguments, command_line, fail, make_accelerator
 
@@ -49,12 +49,12 @@ class CGANTask:
     def training_step(self, batch, step):
         real, labels = batch
         real = real.unsqueeze(1).float().div(127.5).sub(1.0)
-        n, shift = len(labels), self.args.shift
+        n = len(labels)
         z = torch.randn(n, self.args.latent_dim, device=real.device)
 
         with torch.no_grad():
             fake = self.g(z, labels)
-        scores = self.d(translate(torch.cat([real, fake]), shift), torch.cat([labels, labels]))
+        scores = self.d(self.d_augment(torch.cat([real, fake])), torch.cat([labels, labels]))
         d_loss = F.relu(1 - scores[:n]).mean() + F.relu(1 + scores[n:]).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(d_loss)
@@ -64,7 +64,7 @@ class CGANTask:
         half = n // 2
         g_labels = torch.cat([labels[:half], labels[:half]])
         fake = self.g(z[:2 * half], g_labels)
-        g_loss = -self.d(translate(fake, shift), g_labels).mean()
+        g_loss = -self.d(self.d_augment(fake), g_labels).mean()
         if self.args.mode_seeking > 0:
             spread = (fake[:half] - fake[half:]).abs().mean() / (z[:half] - z[half:2 * half]).abs().mean()
             g_loss = g_loss + self.args.mode_seeking / (spread + 1e-5)
@@ -78,6 +78,11 @@ class CGANTask:
             for ema_b, b in zip(self.ema.buffers(), self.generator.buffers()):
                 ema_b.copy_(b)
         return {"d": d_loss.item(), "g": g_loss.item()}
+
+    def d_augment(self, images: torch.Tensor) -> torch.Tensor:
+        """DiffAugment for everything the discriminator sees: shifts, and with --cutout a hole of background."""
+        images = translate(images, self.args.shift)
+        return cutout(images, 0.5, -1.0) if self.args.cutout else images
 
     def saved_generator(self):
         return self.ema if self.args.save_generator == "ema" else self.generator
@@ -115,6 +120,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="which generator the final model is: the trained one or its moving average")
     parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
+    parser.add_argument("--cutout", action="store_true",
+                        help="DiffAugment cutout too: a square of half the side blanked in what the discriminator sees")
     add_loop_arguments(parser, steps=6000, batch_size=64)
     use_recipe(parser, "train.cgan", argv)
     args = parser.parse_args(argv)
@@ -153,7 +160,7 @@ def train(argv=None) -> None:
         "command": command.strip(),
         "hyperparameters": {k: getattr(args, k) for k in
                             ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
-                             "beta1", "ema_decay", "save_generator", "shift", "mode_seeking")},
+                             "beta1", "ema_decay", "save_generator", "shift", "cutout", "mode_seeking")},
     })
 
 
