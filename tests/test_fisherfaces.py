@@ -22,7 +22,7 @@ def yale(data_dir):
 @pytest.fixture(scope="module")
 def judge(yale):
     train = yale.train
-    upright = train.subset(train.attributes[:, 2] == 0)
+    upright = train.upright
     return FisherfaceJudge.fit(upright.images, upright.attributes, list(yale.schema.items()))
 
 
@@ -51,7 +51,7 @@ def test_it_saves_and_loads_to_the_same_readings(judge, yale, tmp_path):
 
 def test_fitting_explains_what_it_cannot_do(yale):
     train = yale.train
-    upright = train.subset(train.attributes[:, 2] == 0)
+    upright = train.upright
     without_happy = upright.attributes[:, 1] != yale.schema["condition"].index("happy")
     with pytest.raises(ValueError, match=r"no upright training face has condition \['happy'\]"):
         FisherfaceJudge.fit(upright.images[without_happy], upright.attributes[without_happy], list(yale.schema.items()))

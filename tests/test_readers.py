@@ -15,14 +15,9 @@ def faces(data_dir):
     return FaceData().load(data_dir)
 
 
-def upright(images_set):
-    transform = list(images_set.schema).index("transform")
-    return images_set.subset(images_set.attributes[:, transform] == 0)
-
-
 def test_the_hog_reader_reads_real_held_out_people(faces):
     reader = HogReader(faces.train)
-    held_out = upright(faces.held_out)
+    held_out = faces.held_out.upright
     scores = reader(held_out.images.float() / 255)["identity"]
     truth = held_out.attributes[:, list(faces.schema).index("identity")]
     accuracy = (scores.argmax(dim=1) == truth).double().mean().item()
@@ -31,7 +26,7 @@ def test_the_hog_reader_reads_real_held_out_people(faces):
 
 
 def test_blur_lowers_sharpness_and_is_told_from_real_faces(faces):
-    real = upright(faces).images.float() / 255
+    real = faces.upright.images.float() / 255
     blurred = blur(real, 1.5)
     assert sharpness(blurred) < 0.6 * sharpness(real)
     assert two_sample_accuracy(real, blurred) > 0.9

@@ -38,6 +38,11 @@ class AttributeSet:
     def held_out(self) -> "AttributeSet":
         return self.subset(self.split != 0)
 
+    @property
+    def upright(self) -> "AttributeSet":
+        """The items drawn in the first transform (identity): upright and unflipped."""
+        return self.subset(self.attributes[:, list(self.schema).index("transform")] == 0)
+
     def one_hot(self, attributes: torch.Tensor | None = None) -> torch.Tensor:
         """Concatenated one-hot vectors, the generator's input."""
         return torch.cat(one_hot_parts(self.attributes if attributes is None else attributes, self.schema), dim=1)

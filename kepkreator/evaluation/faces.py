@@ -103,7 +103,7 @@ def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: i
 def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
     """The same share for the plainest blend of two people: the pixel mean of two real upright training faces of
     one condition. A reference for what a judge calls a blend, not a target."""
-    upright = train.subset(train.attributes[:, 2] == 0)
+    upright = train.upright
     rng = torch.Generator().manual_seed(seed)
     firsts = torch.randint(0, len(upright), (BLENDS,), generator=rng)
     seconds, b, found = Partners(upright, column=0).draw(upright.attributes[firsts], generator=rng)
@@ -125,10 +125,6 @@ def load_judges(names: list[str], model: AttributeModel, folder: Path, model_nam
                                f"{', '.join(f'{len(v)} {k}' for k, v in model.schema.items())})")
         judges[name] = judge
     return judges
-
-
-def upright_only(data: AttributeSet) -> AttributeSet:
-    return data.subset(data.attributes[:, 2] == 0)
 
 
 @torch.no_grad()
@@ -155,7 +151,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
     every pair and its 0.5 blends with the real upright training faces."""
     train, held = data.train, data.held_out
     real, generated = held.images.float() / 255, model.generate(held.one_hot())
-    upright_held = upright_only(held)
+    upright_held = held.upright
     real_upright, generated_upright = upright_held.images.float() / 255, model.generate(upright_held.one_hot())
     readers = {**judges, HOG_READER: HogReader(train)}
     accuracy, readable = {}, {}
@@ -169,7 +165,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         if mask.any():
             readable[name] = top1(reader, faces[0][mask], faces[1][mask], faces[2].subset(mask))["condition"]
     blends, a, b = blend_faces(model, seed)
-    real_train_upright = upright_only(train).images.float() / 255
+    real_train_upright = train.upright.images.float() / 255
     every = every_pair(model)
     mse = {name: per_image_mse(images, real) for name, images in (
         ("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),

@@ -27,7 +27,7 @@ def same_size(images: torch.Tensor, side: int) -> torch.Tensor:
 @torch.no_grad()
 def held_out_figure(models: dict[str, AttributeModel], data: AttributeSet, side: int):
     held = data.held_out
-    upright = held.subset(held.attributes[:, 2] == 0)
+    upright = held.upright
     captions = [f"{data.schema['identity'][i][-2:]} {data.schema['condition'][c][:6]}"
                 for i, c, _ in upright.attributes.tolist()]
     rows = [same_size(upright.images.float() / 255, side)]
@@ -39,7 +39,7 @@ def held_out_figure(models: dict[str, AttributeModel], data: AttributeSet, side:
 def blend_figure(models: dict[str, AttributeModel], data: AttributeSet, side: int, seed: int = 0):
     """Rows: for each of BLEND_PAIRS pairs (seeded), each model from A to B, with the real upright photographs of A
     and B in the shared condition at the ends."""
-    train = data.train.subset(data.train.attributes[:, 2] == 0)
+    train = data.train.upright
     rng = torch.Generator().manual_seed(seed)
     schema = next(iter(models.values())).schema
     rows, names = [], []

@@ -45,7 +45,7 @@ class HogReader:
     an AttributeClassifier ({attribute: N x values scores}) for those two attributes."""
 
     def __init__(self, train: AttributeSet):
-        upright = train.subset(train.attributes[:, list(train.schema).index("transform")] == 0)
+        upright = train.upright
         features = hog_features(upright.images.float() / 255)
         self.schema = {name: train.schema[name] for name in READ}
         self.models = {}
