@@ -191,6 +191,34 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
     assert config["content"] == ["identity"] and config["exact_transform"] and config["modulated"]
 
 
+def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
+    """A condition only one side showed (a held-out pair, a blend) would give the generated images away."""
+    import argparse
+
+    from accelerate import Accelerator
+
+    from kepkreator.data.attributes import one_hot_parts
+    from kepkreator.data.faces import face_styles, read_yale
+    from train.gcn import GCNTask
+
+    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
+    args = argparse.Namespace(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5,
+                              lr_d=2e-4, mix_weight=0, dataset="yale", width=8, generator="modulated",
+                              content=["identity"], exact_transform=True, d_width=8, adversarial_weight=0.1,
+                              d_shift=2, d_cutout=False)
+    task = GCNTask(args, faces, Accelerator(cpu=True))
+    seen = []
+    judge = task.d
+    task.d = lambda images, condition: seen.append(condition) or judge(images, condition)
+    rows = torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:16]
+    attributes = faces.attributes[rows]
+    task.adversarial_terms(faces.images[rows].float() / 255, attributes, one_hot_parts(attributes, faces.schema))
+    upright = attributes.clone()
+    upright[:, list(faces.schema).index("transform")] = 0
+    expected, _ = task.generator.split(torch.cat(one_hot_parts(upright, faces.schema), 1))
+    assert len(seen) == 3 and all(torch.equal(condition, expected) for condition in seen)
+
+
 def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data_dir):
     """A mixed image is the grey ink spread by the weights; an item that lost a colour never sees it in a mix."""
     import argparse

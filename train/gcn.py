@@ -21,7 +21,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.data.settings import from_flags, record
-from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
+from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel, base_size
 from train.diffaugment import cutout, translate
@@ -80,17 +80,6 @@ def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
     seen = torch.zeros(sizes[0], sizes[1], sizes[column])
     seen[data.attributes[:, 0], data.attributes[:, 1], data.attributes[:, column]] = 1
     return seen
-
-
-def random_mix(count: int, size: int, share: float) -> torch.Tensor:
-    """`count` rows of `size`-value vectors: one-hot at random, and for a `share` of them a mix of two different
-    values at a uniform random weight."""
-    if size < 2 or share == 0:
-        return F.one_hot(torch.randint(0, size, (count,)), size).float()
-    a, b = two_values(count, size)
-    weight = torch.rand(count, 1)
-    mixed = torch.rand(count) < share
-    return torch.where(mixed[:, None], mix(b, a, weight, size), F.one_hot(a, size).float())
 
 
 class GCNTask:
@@ -188,41 +177,30 @@ class GCNTask:
         targets[self.colour] = torch.where(rows[:, None], weights, targets[self.colour])
         return real, targets
 
-    def random_vectors(self, count: int, device) -> torch.Tensor:
-        """Generator inputs for the adversarial term, drawn over every combination the generator can be asked
-        for, held-out ones included: the blended attribute mixed for half of them, colours mixed as
-        `--colour-mixes` says. With an exact transform, all upright: the discriminator judges upright images."""
-        blended = BLENDED[self.args.dataset]
-        parts = []
-        for name, values in self.schema.items():
-            if name == TRANSFORM and self.generator.exact_transform:
-                parts.append(F.one_hot(torch.zeros(count, dtype=torch.long), len(values)).float())
-            elif name == COLOUR and self.args.colour_mixes:
-                dirichlet = torch.distributions.Dirichlet(torch.ones(len(values))).sample((count,))
-                mixed = torch.rand(count) < self.args.colour_mixes
-                parts.append(torch.where(mixed[:, None], dirichlet, random_mix(count, len(values), 0.0)))
-            else:
-                parts.append(random_mix(count, len(values), 0.5 if name == blended else 0.0))
-        return torch.cat(parts, 1).to(device)
-
     def adversarial_terms(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
                           ) -> tuple[torch.Tensor, float]:
-        """One discriminator step (hinge loss; real images of the batch's combinations against the generator's
-        images of random combinations and blends, both through DiffAugment), then the generator's adversarial
-        loss on those same images. With an exact transform both sides are judged upright."""
-        condition_real, _ = self.generator.split(torch.cat(targets, 1))
+        """One discriminator step (hinge loss; the batch's real images against the generator's images of the same
+        combinations, both through DiffAugment), then the generator's adversarial loss on those images. Real and
+        generated sides share their conditions, as in any conditional GAN: a condition only one side shows (a
+        held-out combination, a blend) would let the discriminator tell them apart by the condition alone and
+        teach the generator to draw such conditions as the ones it has seen. With an exact transform both sides
+        are judged upright."""
         if self.generator.exact_transform:
-            real = upright(real, attributes[:, list(self.schema).index(TRANSFORM)])
-        vectors = self.random_vectors(len(real), real.device)
-        condition_fake, _ = self.generator.split(vectors)
+            column = list(self.schema).index(TRANSFORM)
+            real = upright(real, attributes[:, column])
+            targets = list(targets)
+            targets[column] = torch.zeros_like(targets[column])
+            targets[column][:, 0] = 1
+        vectors = torch.cat(targets, 1)
+        condition, _ = self.generator.split(vectors)
         fake = self.g(vectors)
-        scores_real = self.d(self.d_augment(real), condition_real)
-        scores_fake = self.d(self.d_augment(fake.detach()), condition_fake)
+        scores_real = self.d(self.d_augment(real), condition)
+        scores_fake = self.d(self.d_augment(fake.detach()), condition)
         d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(d_loss)
         self.d_opt_p.step()
-        return -self.d(self.d_augment(fake), condition_fake).mean(), d_loss.item()
+        return -self.d(self.d_augment(fake), condition).mean(), d_loss.item()
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted and get a grey
@@ -347,7 +325,7 @@ def train(argv=None) -> None:
     parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
     parser.add_argument("--adversarial-weight", type=float, default=0.0, metavar="W",
                         help="weight of the adversarial term: a conditional discriminator judges the generator's "
-                             "images of random combinations and blends against real images (default 0: off)")
+                             "images against the real images of the same combinations (default 0: off)")
     parser.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's learning rate")
     parser.add_argument("--d-width", type=int, default=32, help="the discriminator's first layer width")
     parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
