@@ -209,7 +209,7 @@ def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str
     realism = figures["realism"]
     ratio = realism["generated held-out"]["sharpness"] / realism["real held-out"]["sharpness"]
     checks.append((f"sharpness of held-out faces >= {SHARPNESS_TARGET}x real", ratio >= SHARPNESS_TARGET,
-                   f"{ratio:.2f}x"))
+                   f"{ratio:.3f}x"))
     share = figures["blend_top2_share"][first_judge]
     checks.append((f"0.5 blends with both people on `{first_judge}`'s top two >= {100 * BLEND_TARGET:.0f}%",
                    share >= BLEND_TARGET, f"{100 * share:.1f}%"))
