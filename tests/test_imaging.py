@@ -29,3 +29,12 @@ def test_a_longer_row_caption_gets_a_wider_margin_and_no_rows_none():
 def test_blend_captions_name_the_ends_and_give_b_s_share_between():
     assert blend_captions(2) == ["A", "B"]
     assert blend_captions(5) == ["A", "0.25", "0.50", "0.75", "B"]
+
+
+def test_smooth_enlargement_resamples_where_the_default_keeps_blocks():
+    checker = torch.tensor([[0.0, 1.0], [1.0, 0.0]])[None]
+    blocks = np.asarray(to_pil(checker, scale=4))
+    smooth = np.asarray(to_pil(checker, scale=4, smooth=True))
+    assert blocks.shape == smooth.shape == (8, 8)
+    assert set(np.unique(blocks)) == {0, 255}
+    assert len(np.unique(smooth)) > 2  # values between black and white: no hard block edges

@@ -38,7 +38,7 @@ def face(model: AttributeModel, identity_a, identity_b, blend, condition, transf
         name += f"-{chosen['transform']}"
     alt = (f"A generated face: {100 * (1 - share):.0f}% {identity_a} and {100 * share:.0f}% {identity_b}, "
            f"{chosen['condition']}, {chosen['transform']}")
-    return [drawing(png_file(to_pil(image, scale=256 // image.shape[-1] or 1), name), alt),
+    return [drawing(png_file(to_pil(image, scale=256 // image.shape[-1] or 1, smooth=True), name), alt),
             *readback_labels(model, image, chosen)]
 
 
