@@ -219,6 +219,55 @@ def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditio
     assert len(seen) == 3 and all(torch.equal(condition, expected) for condition in seen)
 
 
+def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
+    """The blend term moves the generator only: one step with it and one without, from the same seed, leave the
+    same discriminator and different generators; what the discriminator judged of a blend is the upright drawing."""
+    import argparse
+
+    from accelerate import Accelerator
+
+    from kepkreator.data.faces import face_styles, read_yale
+    from train.gcn import GCNTask
+
+    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
+    rows = torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:16]
+    batch = (faces.images[rows], faces.attributes[rows])
+
+    def one_step(blend_weight: float, spy: list | None = None) -> GCNTask:
+        args = argparse.Namespace(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5,
+                                  lr_d=2e-4, mix_weight=1.0, dataset="yale", width=8, generator="modulated",
+                                  content=["identity"], exact_transform=True, d_width=8, adversarial_weight=0.1,
+                                  adversarial_blend_weight=blend_weight, d_shift=0, d_cutout=False, steps=10,
+                                  cooldown=0, shift=0, coop_weight=0.01, blend_weight=0)
+        torch.manual_seed(0)
+        task = GCNTask(args, faces, Accelerator(cpu=True))
+        if spy is not None:
+            judge = task.d
+            task.d = lambda images, condition: spy.append((images.detach(), condition)) or judge(images, condition)
+        torch.manual_seed(1)
+        task.training_step(batch, 0)
+        return task
+
+    judged = []
+    with_blends, without = one_step(0.5, judged), one_step(0.0)
+    # Parameters, not buffers: spectral norm's power iteration steps at every forward, whatever the input.
+    learned = dict(with_blends.modules["discriminator"].named_parameters())
+    for name, value in without.modules["discriminator"].named_parameters():
+        assert torch.equal(learned[name], value), name
+    assert any(not torch.equal(value, without.generator.state_dict()[name])
+               for name, value in with_blends.generator.state_dict().items())
+    _, condition = judged[-1]  # after the discriminator's step and its adversarial loss: the blends
+    assert ((condition > 0) & (condition < 1)).any()  # fractional identities reached it
+
+    judged.clear()
+    generator = with_blends.generator.eval()
+    _, _, vectors = with_blends.mix_reconstruction(batch[0].float() / 255, batch[1])
+    assert batch[1][:, list(faces.schema).index("transform")].unique().numel() > 1  # turned rows among them
+    with torch.no_grad():
+        with_blends.blend_realism(generator(vectors), batch[1], vectors)
+        assert torch.allclose(judged[0][0], generator.draw(generator.split(vectors)[0]))
+
+
 def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data_dir):
     """A mixed image is the grey ink spread by the weights; an item that lost a colour never sees it in a mix."""
     import argparse
@@ -248,6 +297,9 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
 
 @pytest.mark.parametrize("flags, message", [
     (["--adversarial-weight", "-1"], "--adversarial-weight must be 0 or more, got -1.0"),
+    (["--adversarial-blend-weight", "-1"], "--adversarial-blend-weight must be 0 or more, got -1.0"),
+    (["--adversarial-blend-weight", "0.1", "--adversarial-weight", "0.1"], "--adversarial-blend-weight judges the "
+                                                                           "--mix-weight term's blends"),
     (["--classifier-only", "--adversarial-weight", "1"], "--adversarial-weight trains the generator"),
     (["--colour-mixes", "1.5"], "--colour-mixes is a share of the images, from 0 to 1, got 1.5"),
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),

@@ -147,9 +147,13 @@ class GCNTask:
             g_loss = g_loss + self.args.blend_weight * blending
             losses["blend"] = blending.item()
         if self.args.mix_weight:
-            mixing = self.mix_reconstruction(real, attributes)
+            mixing, blends, vectors = self.mix_reconstruction(real, attributes)
             g_loss = g_loss + self.args.mix_weight * mixing
             losses["mix"] = mixing.item()
+            if self.args.adversarial_blend_weight:
+                realism = self.blend_realism(blends, attributes, vectors)
+                g_loss = g_loss + self.args.adversarial_blend_weight * realism
+                losses["adv_blend"] = realism.item()
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
@@ -224,10 +228,12 @@ class GCNTask:
         return sum(F.cross_entropy(logit, parts[i] if i == column else attributes[:, i])
                    for i, logit in enumerate(logits.values())) / len(logits)
 
-    def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
+    def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Each combination of the batch mixed, at a random weight, with a real training image that differs from
         it only in the blended attribute: the generator must draw the same mix of the two images (mixup, Zhang et
-        al. 2018, on the generator's input). A pixel mix is only a stand-in for a blend of two people."""
+        al. 2018, on the generator's input). A pixel mix is only a stand-in for a blend of two people.
+        Returns the loss, the generator's blends and their attribute vectors."""
         partner_images, partner_values, found = self.mixes.draw(attributes)
         partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
@@ -235,7 +241,19 @@ class GCNTask:
         parts = one_hot_parts(attributes, self.schema)
         parts[column] = mix(partner_values, attributes[:, column], weight, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
-        return F.mse_loss(self.g(torch.cat(parts, 1)), target)
+        vectors = torch.cat(parts, 1)
+        blends = self.g(vectors)
+        return F.mse_loss(blends, target), blends, vectors
+
+    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+        """The generator's adversarial loss on its blends, which the discriminator judges as it judges the batch's
+        own images (upright when the transform is exact) but never learns from: no real image of a blend exists,
+        so a discriminator shown blends as fakes would learn to refuse the blended condition itself. The pixel-mix
+        target alone gives blends a double-exposed look; this pulls them toward a face."""
+        condition, _ = self.generator.split(vectors)
+        if self.generator.exact_transform:
+            blends = upright(blends, attributes[:, list(self.schema).index(TRANSFORM)])
+        return -self.d(self.d_augment(blends), condition).mean()
 
     def sample_images(self):
         if self.args.classifier_only:
@@ -263,14 +281,18 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0, "colour_mixes": 0.0,
-                       "exact_transform": False, "generator": "plain", "content": None}
+    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0,
+                       "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
+                       "generator": "plain", "content": None}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
         if isinstance(value, float) and value < 0:
             fail(f"--{flag.replace('_', '-')} must be 0 or more, got {value}")
         if value != off and args.classifier_only and flag != "colour_mixes":
             fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
+    if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
+        fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
+             "discriminator: it needs both")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
     if args.colour_mixes > 1:
@@ -326,6 +348,9 @@ def train(argv=None) -> None:
     parser.add_argument("--adversarial-weight", type=float, default=0.0, metavar="W",
                         help="weight of the adversarial term: a conditional discriminator judges the generator's "
                              "images against the real images of the same combinations (default 0: off)")
+    parser.add_argument("--adversarial-blend-weight", type=float, default=0.0, metavar="W",
+                        help="weight of the adversarial term on the --mix-weight term's blends, which the "
+                             "discriminator judges but never learns from (default 0: off)")
     parser.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's learning rate")
     parser.add_argument("--d-width", type=int, default=32, help="the discriminator's first layer width")
     parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
@@ -366,7 +391,8 @@ def train(argv=None) -> None:
                                                            "classifier_width", "lr", "coop_weight", "blend_weight",
                                                            "mix_weight", "cooldown", "shift", "generator",
                                                            "exact_transform", "beta1", "adversarial_weight", "lr_d",
-                                                           "d_width", "d_shift", "d_cutout", "colour_mixes")},
+                                                           "adversarial_blend_weight", "d_width", "d_shift", "d_cutout",
+                                                           "colour_mixes")},
     })
 
 
