@@ -111,3 +111,11 @@ def test_face_downloads_say_who_and_how(faces):
     result = faces_tab.face(faces, "subject01", "subject07", 0.5, "happy", "mirror")
     assert Path(result[0]["value"]).name == "face-subject01-subject07-0.50-happy-mirror.png"
     assert "50% subject01 and 50% subject07, happy, mirror" in result[0]["alt_text"]
+
+
+def test_the_face_tab_opens_on_the_plain_photograph():
+    from kepkreator.ui.faces_tab import opening_condition
+
+    assert opening_condition(["centerlight", "glasses", "normal"]) == "normal"  # Yale
+    assert opening_condition(["afraid", "angry", "neutral"]) == "neutral"  # KDEF
+    assert opening_condition(["dim", "lit"]) == "dim"  # a dataset of the user's with neither

@@ -63,6 +63,12 @@ def export(model: AttributeModel, folders: RecentFolders, count, blend, seed) ->
     return str(folders.write(lambda folder: export_zip(faces, folder / f"kepkreator-faces-{count}-seed{seed}.zip")))
 
 
+def opening_condition(conditions: list[str]) -> str:
+    """The plain photograph where the schema has one (Yale's normal, KDEF's neutral) rather than the first name in
+    alphabetical order: Yale's centre light is a harsh frontal light, and the opening blend drawn in it was a smudge."""
+    return next((name for name in ("normal", "neutral") if name in conditions), conditions[0])
+
+
 def build(model: AttributeModel) -> None:
     schema = model.schema
     identities, conditions = schema["identity"], schema["condition"]
@@ -76,7 +82,7 @@ def build(model: AttributeModel) -> None:
                 identity_b = gr.Dropdown(identities, value=identities[1], label="Identity B", min_width=120)
             blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend", info="0: identity A, 1: identity B",
                               elem_id="fb-blend")
-            condition = gr.Dropdown(conditions, value=conditions[0], label="Condition")
+            condition = gr.Dropdown(conditions, value=opening_condition(conditions), label="Condition")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
             draw_button = gr.Button("Draw", variant="primary", elem_id="fb-draw")
         inputs = [identity_a, identity_b, blend, condition, transform]
