@@ -74,9 +74,9 @@ RECIPES: dict[str, Recipe] = {
         "coop_weight": (0.01, "the classifier's pull, kept small beside the reconstruction"),
         "mix_weight": (1.0, "pixel mixes of two people teach blends: 0.5 blends read as both people for 48% "
                             "(19% without it, in a 1500-step pilot)"),
-        "adversarial_weight": (0.02, "sharper faces: 0.896x the real faces' high-frequency energy against 0.71x "
-                                     "without; Fisherfaces reads the conditions as often as on real faces (the "
-                                     "convolutional judge less often: 10% against 30%)"),
+        "adversarial_weight": (0.02, "sharper faces (measured before the blend term): 0.896x the real faces' "
+                                     "high-frequency energy against 0.71x without; Fisherfaces reads the conditions "
+                                     "as often as on real faces (the convolutional judge less often: 10% against 30%)"),
         "adversarial_blend_weight": (0.02, "blends judged too: their high-frequency energy 0.64x -> 0.86x of real "
                                            "faces', held-out faces 0.896x -> 1.03x; both people on Fisherfaces' top "
                                            "two 45.0% -> 45.7%"),
