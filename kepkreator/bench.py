@@ -181,7 +181,9 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
 MEMORY_STAGES = """
 import json
 def rss():
-    return int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
+    # resident MiB: all, anonymous (heap, arenas) and file-backed (shared libraries' pages read in)
+    status = open("/proc/self/status").read()
+    return [int(status.split(f"{field}:")[1].split()[0]) // 1024 for field in ("VmRSS", "RssAnon", "RssFile")]
 stages = [("Python", rss())]
 import torch
 stages.append(("+ torch", rss()))
@@ -204,8 +206,12 @@ def memory_stages() -> list[dict]:
     out = subprocess.run([sys.executable, "-c", MEMORY_STAGES], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     stages = json.loads(out.strip().splitlines()[-1])
-    return [{"stage": name, "resident MiB": mib, "added MiB": mib - (stages[i - 1][1] if i else 0)}
-            for i, (name, mib) in enumerate(stages)]
+    rows = []
+    for i, (name, (total, anonymous, files)) in enumerate(stages):
+        before = stages[i - 1][1] if i else [0, 0, 0]
+        rows.append({"stage": name, "resident MiB": total, "added MiB": total - before[0],
+                     "of which anonymous": anonymous - before[1], "of which shared libraries and files": files - before[2]})
+    return rows
 
 
 def training_throughput(steps: int) -> list[dict]:
