@@ -210,7 +210,8 @@ def memory_stages() -> list[dict]:
     for i, (name, (total, anonymous, files)) in enumerate(stages):
         before = stages[i - 1][1] if i else [0, 0, 0]
         rows.append({"stage": name, "resident MiB": total, "added MiB": total - before[0],
-                     "of which anonymous": anonymous - before[1], "of which shared libraries and files": files - before[2]})
+                     "of which anonymous": anonymous - before[1],
+                     "of which shared libraries and files": files - before[2]})
     return rows
 
 
