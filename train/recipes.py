@@ -88,7 +88,7 @@ RECIPES: dict[str, Recipe] = {
         "beta1": (0.5, "as in those pilots"),
         "batch_size": (32, "149 photographs: larger batches only repeat them"),
         "steps": (3000, "twice the pilots' 1500 steps; 26.2 minutes alone with both adversarial terms on a fast "
-                        "day (64 samples/s, its training.json), 69.2 on a slow one (23 samples/s)"),
+                        "day (61 samples/s, its training.json), 69.2 on a slow one (23 samples/s)"),
         "cooldown": (1000, "a linear decay over the last third, as for QMNIST"),
         "output_dir": ("weights/gcn-yale", "shipped folder"),
     }),
