@@ -87,7 +87,8 @@ def split_row(split: int, figures: dict, guided: list[int]) -> dict:
             "identity, HOG": f"{percent(accuracy[HOG_READER]['identity']['generated'])} "
                              f"({percent(accuracy[HOG_READER]['identity']['real'])})",
             "sharpness": f"{realism['generated held-out']['sharpness'] / realism['real held-out']['sharpness']:.2f}x",
-            "0.5 blends, both on top": percent(figures["blend_top2_share"][JUDGE]),
+            "0.5 blends, both on top (pixel mix)": f"{percent(figures['blend_top2_share'][JUDGE])} "
+                                                   f"({percent(figures['pixel_mix_top2_share'][JUDGE])})",
             "MSE (identity-mean)": f"{figures['mse']['GCN']['mse']:.4f} "
                                    f"({figures['mse']['identity-mean baseline']['mse']:.4f})",
             "trained in": f"{figures['training_minutes']:.1f} min"}
@@ -104,18 +105,22 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
         sharp = [r["realism"]["generated held-out"]["sharpness"] / r["realism"]["real held-out"]["sharpness"]
                  for r in unseen]
         blends = [r["blend_top2_share"][JUDGE] for r in unseen]
+        pixel_mixes = [r["pixel_mix_top2_share"][JUDGE] for r in unseen]
         beats = sum(r["mse"]["GCN"]["mse"] < r["mse"]["identity-mean baseline"]["mse"] for r in unseen)
         summary = (f"\n\nOver the {len(unseen)} split(s) that never guided a choice, on average: identity "
                    f"{percent(mean(fisher))} (Fisherfaces, lowest {percent(min(fisher))}) and {percent(mean(hog))} "
                    f"(HOG, lowest {percent(min(hog))}); sharpness {mean(sharp):.2f}x the real faces'; 0.5 blends "
-                   f"with both people on top {percent(mean(blends))}; the GCN's MSE beats the identity-mean "
+                   f"with both people on top {percent(mean(blends))} (50/50 pixel mixes of two real faces: "
+                   f"{percent(mean(pixel_mixes))}); the GCN's MSE beats the identity-mean "
                    f"baseline's on {beats} of {len(unseen)}.")
     return (f"```\n{command}\n```\n\nEach split holds out other (identity, condition) pairs (15 pairs x 8 "
             "transforms) and is trained by the shipped recipe (`train/recipes.py`, `gcn-yale`) with its own "
             "`--split-seed`. "
             "Identity is read from the held-out faces by a Fisherface judge fitted on that split's real training "
             "faces and by a HOG reader fitted the same way (in brackets: the same reader on the real held-out "
-            "faces); sharpness is the held-out faces' high-frequency energy over the real ones'. Split 0 is the "
+            "faces); sharpness is the held-out faces' high-frequency energy over the real ones'; a 0.5 blend counts "
+            "when the Fisherface judge puts both people on its top two (in brackets: the same judge on 50/50 pixel "
+            "mixes of two real training faces in one condition). Split 0 is the "
             f"shipped model; the settings were chosen while looking at the figures of the splits marked guided "
             f"({', '.join(map(str, guided)) or 'none'}).\n\n" + markdown_table(rows) + summary + "\n")
 
