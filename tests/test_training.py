@@ -95,6 +95,22 @@ def test_blend_terms_teach_the_generator_only(flag, loss, tmp_path):
     assert card["hyperparameters"][f"{loss}_weight"] == 0.5
 
 
+def test_even_mixes_change_only_the_generator_and_are_recorded(tmp_path):
+    """--mix-even makes some of the mix term's blends half and half: the generator learns otherwise, the
+    cooperating classifier (real faces only) does not, and a run without it keeps its random stream."""
+    command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
+               "--batch-size", "16", "--width", "8", "--classifier-width", "8", "--mix-weight", "0.5"]
+    run(*command, "--output-dir", str(tmp_path / "uniform"))
+    run(*command, "--mix-even", "0", "--output-dir", str(tmp_path / "zero"))
+    run(*command, "--mix-even", "1", "--output-dir", str(tmp_path / "even"))
+    assert_same(tensors(tmp_path / "uniform"), tensors(tmp_path / "zero"))
+    assert_same(tensors(tmp_path / "uniform" / "classifier"), tensors(tmp_path / "even" / "classifier"))
+    uniform, even = tensors(tmp_path / "uniform"), tensors(tmp_path / "even")
+    assert any(not torch.equal(uniform[k], even[k]) for k in uniform)
+    card = json.loads((tmp_path / "even" / "training.json").read_text())["card"]
+    assert card["hyperparameters"]["mix_even"] == 1.0
+
+
 def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     from kepkreator.data.faces import face_styles, read_yale
     from kepkreator.data.attributes import Partners
@@ -127,6 +143,8 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
     (["--mix-weight", "-0.5"], "--mix-weight must be 0 or more, got -0.5"),
     (["--classifier-only", "--mix-weight", "1"], "--mix-weight trains the generator; --classifier-only trains no"),
+    (["--mix-weight", "1", "--mix-even", "1.5"], "--mix-even is a share of the mix term's blends, from 0 to 1"),
+    (["--mix-even", "0.5"], "--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight"),
     (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
     (["--image-size", "0"], "--image-size: image_size 0 is not"),
     (["--exclude-identities", "-2"], "--exclude-identities must be 0 or more, got -2"),

@@ -238,6 +238,9 @@ class GCNTask:
         partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
         weight = torch.rand(len(attributes), 1, device=real.device)
+        if self.args.mix_even:  # drawn only when asked, so runs without it keep their random stream
+            even = torch.rand(len(attributes), 1, device=real.device) < self.args.mix_even
+            weight = torch.where(even, torch.full_like(weight, 0.5), weight)
         parts = one_hot_parts(attributes, self.schema)
         parts[column] = mix(partner_values, attributes[:, column], weight, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
@@ -281,7 +284,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0,
+    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0, "adversarial_weight": 0.0,
                        "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
                        "generator": "plain", "content": None}
     for flag, off in generator_flags.items():
@@ -295,6 +298,10 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
              "discriminator: it needs both")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
+    if args.mix_even > 1:
+        fail(f"--mix-even is a share of the mix term's blends, from 0 to 1, got {args.mix_even}")
+    if args.mix_even and not args.mix_weight:
+        fail("--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight")
     if args.colour_mixes > 1:
         fail(f"--colour-mixes is a share of the images, from 0 to 1, got {args.colour_mixes}")
     if args.colour_mixes and args.dataset != "qmnist":
@@ -331,6 +338,9 @@ def train(argv=None) -> None:
     parser.add_argument("--mix-weight", type=float, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
                              "only in the blended attribute must be drawn from the mixed vector (default 0)")
+    parser.add_argument("--mix-even", type=float, default=0.0, metavar="SHARE",
+                        help="share of the mix term's blends made half and half, the app's opening blend; the rest "
+                             "at uniform random weights (default 0)")
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
     parser.add_argument("--shift", type=int, default=0,
@@ -389,7 +399,7 @@ def train(argv=None) -> None:
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
                                                            "classifier_width", "lr", "coop_weight", "blend_weight",
-                                                           "mix_weight", "cooldown", "shift", "generator",
+                                                           "mix_weight", "mix_even", "cooldown", "shift", "generator",
                                                            "exact_transform", "beta1", "adversarial_weight", "lr_d",
                                                            "adversarial_blend_weight", "d_width", "d_shift", "d_cutout",
                                                            "colour_mixes")},
