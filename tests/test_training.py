@@ -253,7 +253,7 @@ def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_
 
     def one_step(blend_weight: float, spy: list | None = None) -> GCNTask:
         args = argparse.Namespace(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5,
-                                  lr_d=2e-4, mix_weight=1.0, dataset="yale", width=8, generator="modulated",
+                                  lr_d=2e-4, mix_weight=1.0, mix_even=0, dataset="yale", width=8, generator="modulated",
                                   content=["identity"], exact_transform=True, d_width=8, adversarial_weight=0.1,
                                   adversarial_blend_weight=blend_weight, d_shift=0, d_cutout=False, steps=10,
                                   cooldown=0, shift=0, coop_weight=0.01, blend_weight=0)
