@@ -16,6 +16,7 @@ import signal
 import sys
 
 import gradio as gr
+import torch
 from starlette.middleware import Middleware
 
 from kepkreator.attributes import AttributeModel
@@ -27,6 +28,9 @@ from kepkreator.ui.files import sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
 
 DEFAULT_CONCURRENCY = 2
+# Requests already run side by side; a pass that also splits across cores spends more CPU on its own threads than
+# it saves (on 2 cores under browser-like load, 2 threads cost 10-15% more server CPU per request than 1).
+DEFAULT_TORCH_THREADS = 1
 SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
 # Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
 # app does not open: 16% of a busy server's CPU, growing with the table. Rebuild it rarely, from fewer events.
@@ -74,22 +78,30 @@ def main(argv=None) -> None:
                             help=f"Hub repo to use when --{flag} is not found locally (env {env})")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
                         help=f"requests each endpoint works on at once (default: {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--torch-threads", type=int, default=DEFAULT_TORCH_THREADS, metavar="N",
+                        help=f"threads each forward pass may use (default: {DEFAULT_TORCH_THREADS})")
     parser.add_argument("--no-batching", action="store_true",
                         help="run every request's forward pass on its own instead of sharing passes")
+    parser.add_argument("--eager-models", action="store_true",
+                        help="run the networks as Python modules instead of frozen TorchScript (slower under load; "
+                             "for comparison)")
     parser.add_argument("--stored-results", action="store_true",
                         help="for benchmarks: every handler returns its first answer again, drawing nothing (the "
                              "ceiling the real app is measured against)")
     args = parser.parse_args(argv)
     if not 1 <= args.concurrency <= 64:
         parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
-    batch = not args.no_batching
+    if not 1 <= args.torch_threads <= 64:
+        parser.error(f"--torch-threads must be from 1 to 64, got {args.torch_threads}")
+    batch, freeze = not args.no_batching, not args.eager_models
     for leftover in sweep_leftovers():
         print(f"removed {leftover}, left by a server that was killed")
+    torch.set_num_threads(args.torch_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, batch_requests=batch)
-        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, batch_requests=batch)
-        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, batch_requests=batch)
+        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, batch_requests=batch, freeze=freeze)
+        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, batch_requests=batch, freeze=freeze)
+        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, batch_requests=batch, freeze=freeze)
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)

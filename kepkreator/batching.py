@@ -1,4 +1,4 @@
-"""Merging concurrent model calls into one forward pass.
+"""How a server calls its models: each network frozen into TorchScript, and concurrent calls merged into one pass.
 
     draw = RequestBatcher(generator)          # generator(z, labels) -> images, one row per input row
     images = draw(z, labels)                  # from any thread; rows from other threads may share the pass
@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import queue
 import threading
+import warnings
 from concurrent.futures import Future
 from typing import Callable
 
 import torch
+from torch import nn
 
 Rows = tuple[torch.Tensor, ...]
 Output = torch.Tensor | dict[str, torch.Tensor]
@@ -28,6 +30,26 @@ def split(output: Output, sizes: list[int]) -> list[Output]:
         parts = {name: value.split(sizes) for name, value in output.items()}
         return [{name: value[i] for name, value in parts.items()} for i in range(len(sizes))]
     return list(output.split(sizes))
+
+
+def frozen(module: nn.Module, *example: torch.Tensor) -> torch.jit.ScriptModule:
+    """`module` traced on `example` inputs and frozen: weights become constants, batch norms fold into the
+    convolutions before them, and one call runs the whole pass in C++. A Python module takes the GIL back between
+    every operation, and in a server whose event loop and request threads all want it, waiting for it was most of
+    a pass's time (`python -m kepkreator.bench` compares the two). Outputs match the module's to float rounding;
+    a module whose control flow depends on its inputs' values cannot be traced this way.
+
+    TorchScript is deprecated in favour of torch.compile and torch.export, but on the pinned torch it is the one
+    of them that runs a CPU pass outside Python without compiling C++ at start (torch.export's module is still a
+    Python graph); a torch that drops it needs an AOTInductor package here instead."""
+    with torch.no_grad(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # the deprecation above
+        traced = torch.jit.trace(module.eval(), example, strict=False)
+        unsafe = [w.message for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+        if unsafe:  # the trace would not generalise to other inputs
+            raise ValueError(f"{type(module).__name__} cannot be frozen: {unsafe[0]}")
+        return torch.jit.freeze(traced)
 
 
 def batched(fn, enabled: bool, name: str):

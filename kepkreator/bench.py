@@ -31,8 +31,9 @@ from kepkreator.loadtest import run_load
 from kepkreator.validation import positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
-# The app as shipped, and its ceiling: the same page with every handler returning a stored result.
-APPS = {"app": [], "ceiling": ["--stored-results"]}
+# The app as shipped, its ceiling (the same page with every handler returning a stored result), and the app with
+# its networks run as Python modules instead of frozen TorchScript.
+APPS = {"app": [], "ceiling": ["--stored-results"], "app, Python modules": ["--eager-models"]}
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 # (row, shipped recipe, flags on top): the shipped recipes, and the face recipe at 128x128, which decided 64x64.
 TRAINING = [("cgan (MNIST)", "cgan-mnist", []), ("judge (MNIST)", "judge-mnist", []),
@@ -52,16 +53,26 @@ def timed(fn, runs: int) -> tuple[float, float]:
 
 
 def render_latency(runs: int) -> list[dict]:
-    writer = Handwriter.from_pretrained()
-    styles, faces = AttributeModel.from_pretrained("gcn-qmnist"), AttributeModel.from_pretrained("gcn-yale")
-    style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
-    face = faces.vector(identity={faces.schema["identity"][0]: 0.5, faces.schema["identity"][1]: 0.5},
-                        condition=faces.schema["condition"][0], transform="identity")
-    cases = {f"handwriting, {n}-character string": (lambda t=text: writer(t)) for n, text in STRINGS.items()}
-    cases["QMNIST styles, one digit"] = lambda: styles.generate(style)
-    cases["face blending, one face"] = lambda: faces.generate(face)
-    return [{"in-process render": name, **dict(zip(("p50 ms", "p95 ms"), (f"{v:.1f}" for v in timed(fn, runs))))}
-            for name, fn in cases.items()]
+    """In-process render times, with the networks frozen as the app serves them and as Python modules."""
+    rows: dict[str, dict] = {}
+    for freeze in (True, False):
+        writer = Handwriter.from_pretrained(freeze=freeze)
+        styles = AttributeModel.from_pretrained("gcn-qmnist", freeze=freeze)
+        faces = AttributeModel.from_pretrained("gcn-yale", freeze=freeze)
+        style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
+        face = faces.vector(identity={faces.schema["identity"][0]: 0.5, faces.schema["identity"][1]: 0.5},
+                            condition=faces.schema["condition"][0], transform="identity")
+        cases = {f"handwriting, {n}-character string": (lambda t=text: writer(t)) for n, text in STRINGS.items()}
+        cases["QMNIST styles, one digit"] = lambda: styles.generate(style)
+        cases["face blending, one face"] = lambda: faces.generate(face)
+        for name, fn in cases.items():
+            p50, p95 = timed(fn, runs)
+            row = rows.setdefault(name, {"in-process render": name})
+            if freeze:
+                row.update({"p50 ms (frozen, as served)": f"{p50:.1f}", "p95 ms (frozen)": f"{p95:.1f}"})
+            else:
+                row.update({"p50 ms (Python modules)": f"{p50:.1f}", "p95 ms (Python modules)": f"{p95:.1f}"})
+    return list(rows.values())
 
 
 def batch_throughput() -> list[dict]:
@@ -86,9 +97,9 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
     """In-process requests/s with N threads each drawing, every forward pass alone versus shared (batching.py)."""
     rows = []
     for batch in (False, True):
-        writer = Handwriter.from_pretrained(batch_requests=batch)
-        styles = AttributeModel.from_pretrained("gcn-qmnist", batch_requests=batch)
-        faces = AttributeModel.from_pretrained("gcn-yale", batch_requests=batch)
+        writer = Handwriter.from_pretrained(batch_requests=batch, freeze=True)
+        styles = AttributeModel.from_pretrained("gcn-qmnist", batch_requests=batch, freeze=True)
+        faces = AttributeModel.from_pretrained("gcn-yale", batch_requests=batch, freeze=True)
         style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
         face = faces.vector(identity=faces.schema["identity"][0], condition=faces.schema["condition"][0],
                             transform="identity")
@@ -143,8 +154,9 @@ def median_and_range(values: list[float], digits: int) -> str:
 
 
 def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[dict], list[dict], dict]:
-    """The app beside its ceiling (the same page with every handler returning a stored result), under the same
-    browser-like load. One run per setting says little on a shared machine, so the two take turns for `rounds`
+    """The app beside its ceiling (the same page with every handler returning a stored result) and beside itself
+    with its networks as Python modules, under the same browser-like load. One run per setting says little on a
+    shared machine, so they take turns for `rounds`
     rounds (drift then touches both alike); each figure is the median over the rounds, lowest and highest in
     brackets, and each ratio the median of the rounds' ratios."""
     runs: dict[tuple[str, int], list[dict]] = {}
@@ -173,7 +185,10 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
                            [a["requests_per_second"] / c["requests_per_second"] for a, c in zip(app, ceiling)], 2),
                        "server CPU per request, app / ceiling": median_and_range(
                            [a["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"]
-                            for a, c in zip(app, ceiling)], 2)})
+                            for a, c in zip(app, ceiling)], 2),
+                       "throughput, app / app with Python modules": median_and_range(
+                           [a["requests_per_second"] / e["requests_per_second"]
+                            for a, e in zip(app, runs[("app, Python modules", n)])], 2)})
     return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
                           "app peak memory (MiB)": max(peaks)}
 
@@ -257,8 +272,9 @@ def main(argv=None) -> None:
     sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
-    markdown = (f"Machine: {machine}. The app and its ceiling (`python app.py --stored-results`: the same page, every "
-                f"handler returning a stored drawing) took turns for {args.rounds} round(s) of browser-like load "
+    markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results`: the same page, every "
+                "handler returning a stored drawing) and the app with its networks as Python modules (`--eager-"
+                f"models`) took turns for {args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
                 "highest in brackets.\n\n"

@@ -80,6 +80,7 @@ def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(client):
 @pytest.mark.parametrize("flags, message", [
     (["--concurrency", "0"], "--concurrency must be from 1 to 64, got 0"),
     (["--concurrency", "many"], "argument --concurrency: invalid int value: 'many'"),
+    (["--torch-threads", "0"], "--torch-threads must be from 1 to 64, got 0"),
 ])
 def test_app_refuses_bad_flags(flags, message):
     result = subprocess.run([sys.executable, "app.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=120)

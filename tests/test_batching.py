@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.batching import RequestBatcher
+from kepkreator.batching import RequestBatcher, frozen
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
@@ -96,3 +96,44 @@ def test_a_batched_handwriter_draws_what_an_unbatched_one_draws():
         assert image.size == expected.size
         difference = np.asarray(image).astype(int) - np.asarray(expected).astype(int)
         assert np.abs(difference).max() <= 1  # rounding of float sums that differ in the last bits
+
+
+def vectors_of_every_kind(model: AttributeModel) -> torch.Tensor:
+    """One-hot rows, blends of two values in every attribute, and a batch size the trace never saw."""
+    rows = []
+    for i in range(7):
+        choices = {}
+        for name, values in model.schema.items():
+            a, b = values[i % len(values)], values[(3 * i + 1) % len(values)]
+            choices[name] = a if i % 2 else {a: 0.3, b: 0.7}
+        rows.append(model.vector(**choices))
+    return torch.cat(rows)
+
+
+@pytest.mark.parametrize("name", ["gcn-qmnist", "gcn-yale"])
+def test_frozen_networks_draw_and_read_what_the_python_modules_do(name):
+    eager, frozen = AttributeModel.from_pretrained(name), AttributeModel.from_pretrained(name, freeze=True)
+    vectors = vectors_of_every_kind(eager)
+    for rows in (vectors[:1], vectors):
+        drawn = frozen.generate(rows)
+        assert torch.allclose(drawn, eager.generate(rows), atol=1e-4)
+        read, expected = frozen.read(drawn), eager.read(drawn)
+        assert read.keys() == expected.keys()
+        assert all(torch.allclose(read[k], expected[k], atol=1e-4) for k in read)
+
+
+def test_a_frozen_handwriter_writes_what_the_python_one_writes():
+    eager, frozen = Handwriter.from_pretrained(), Handwriter.from_pretrained(freeze=True, batch_requests=True)
+    for text in ("7", "+1 (555) 123-4567", "0123456789 0123456789"):
+        difference = np.asarray(frozen(text, seed=3)).astype(int) - np.asarray(eager(text, seed=3)).astype(int)
+        assert np.abs(difference).max() <= 1
+
+
+class ValueDependent(torch.nn.Module):
+    def forward(self, x):
+        return x * 2 if x.sum() > 0 else x
+
+
+def test_a_network_whose_flow_depends_on_its_input_values_is_refused_rather_than_traced_wrongly():
+    with pytest.raises(ValueError, match="ValueDependent cannot be frozen: Converting a tensor to a Python boolean"):
+        frozen(ValueDependent(), torch.ones(2, 3))
