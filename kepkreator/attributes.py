@@ -58,7 +58,7 @@ class AttributeModel:
         values = self.schema[attribute]
         if not isinstance(choice, dict):
             choice = {str(choice): 1.0}
-        vector = torch.zeros(len(values))
+        vector = [0.0] * len(values)  # Python floats: a tensor op per weight holds a server's GIL for nothing
         for value, weight in choice.items():
             value = str(value)
             if value not in values:
@@ -72,10 +72,10 @@ class AttributeModel:
             if not math.isfinite(weight) or weight < 0:
                 raise InputError(f"{attribute} weight for {quoted(value)} must be zero or more, got {weight}")
             vector[values.index(value)] += weight
-        total = vector.sum()
+        total = sum(vector)
         if total <= 0:
             raise InputError(f"give {attribute} at least one weight above zero")
-        return vector / total
+        return torch.tensor(vector) / total
 
     def vector(self, **choices: Choice) -> torch.Tensor:
         """The generator's input for one image.

@@ -260,6 +260,8 @@ def draw_items(lines: list[list[Item]], source: GlyphSource, style: Style) -> to
     items = [item for line in lines for item in line if item is not None]
     labels = torch.tensor([item for item in items if isinstance(item, int)], dtype=torch.long)
     drawn = source.draw(labels, style) if len(labels) else None
+    if drawn is not None and len(labels) == len(items):  # digits only: nothing to draw in their hand
+        return drawn
     look = punctuation.HandLook.of(drawn if drawn is not None else torch.zeros(0, 1, 28, 28))
     if drawn is not None and drawn.shape[1] == 1:
         look.colour = None

@@ -1,5 +1,6 @@
 """The tabs' handlers, called directly as plain functions with the shipped models."""
 import concurrent.futures
+import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -62,6 +63,21 @@ def test_the_newest_folders_stay_and_concurrent_requests_never_collide(tmp_path)
     assert len(set(made)) == 200
     assert sum(folder.exists() for folder in made) == 5
     assert len(list(folders.root.iterdir())) == 5
+
+
+def test_folders_with_their_files_are_removed_and_a_swept_root_comes_back():
+    folders = RecentFolders("kepkreator-test-", keep=1)
+
+    def png(name):
+        return folders.write(lambda folder: (folder / name).write_bytes(b"png") and folder)
+    first = png("a.png")
+    (first / "nested").mkdir()  # more than the one file a request writes
+    second = png("b.png")
+    assert not first.exists() and second.exists()
+    shutil.rmtree(folders.root)  # what Gradio's hourly cache sweep may do to an empty-looking root
+    third, fourth = png("c.png"), png("d.png")
+    assert not third.exists() and list(folders.root.iterdir()) == [fourth]
+    assert (fourth / "d.png").read_bytes() == b"png"
 
 
 def test_exports_race_free_under_concurrency(faces):

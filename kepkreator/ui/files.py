@@ -43,15 +43,28 @@ class RecentFolders:
 
     def write(self, fill: Callable[[Path], T]) -> T:
         """`fill(folder)` in a fresh folder, which then counts among the newest."""
-        self.root.mkdir(parents=True, exist_ok=True)  # a cache sweep may have removed an empty root
-        folder = Path(tempfile.mkdtemp(dir=self.root))
+        try:
+            folder = Path(tempfile.mkdtemp(dir=self.root))
+        except FileNotFoundError:  # a cache sweep removed the empty root
+            self.root.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(dir=self.root))
         result = fill(folder)
         with self.lock:
             self.finished.append(folder)
             old = self.finished.popleft() if len(self.finished) > self.keep else None
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            remove(old)
         return result
+
+
+def remove(folder: Path) -> None:
+    """A request's folder and what it holds: usually one file, removed with fewer system calls than rmtree makes."""
+    try:
+        for entry in os.scandir(folder):
+            os.unlink(entry.path)
+        os.rmdir(folder)
+    except OSError:  # a subfolder, or already removed by a sweep
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 LEFTOVER = re.compile(r"^kepkreator-(?:images|exports)-(?:(\d+)-)?")
