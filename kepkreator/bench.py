@@ -209,6 +209,9 @@ from kepkreator.handwriting import Handwriter
 models = [Handwriter.from_pretrained(), AttributeModel.from_pretrained("gcn-qmnist"),
           AttributeModel.from_pretrained("gcn-yale")]
 stages.append(("+ the three models", rss()))
+models = [Handwriter.from_pretrained(freeze=True), AttributeModel.from_pretrained("gcn-qmnist", freeze=True),
+          AttributeModel.from_pretrained("gcn-yale", freeze=True)]
+stages.append(("+ the same models frozen, as the app serves them (TorchScript)", rss()))
 import app
 demo = app.build_app(*models)
 stages.append(("+ the page (three tabs, each opening on a drawing)", rss()))

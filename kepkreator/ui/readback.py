@@ -25,7 +25,7 @@ def readback_labels(model: AttributeModel, image: torch.Tensor, asked: dict[str,
                                     f"classifier reads only {100 * share:.0f}% of real held-out {name}s right"))
             continue
         trust = f" (right on {100 * share:.0f}% of real held-out images)" if share is not None else ""
-        reading = {value: float(p) for value, p in zip(values, probabilities[name][0])}
+        reading = dict(zip(values, probabilities[name][0].tolist()))
         labels.append(gr.update(value=reading, label=f"{name}: you asked {asked_text}; the classifier reads{trust}"))
     return labels
 
