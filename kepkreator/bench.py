@@ -118,6 +118,41 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
     return sorted(rows, key=lambda row: row["concurrent callers, in-process"])
 
 
+def handler_cpu(runs: int) -> list[dict]:
+    """CPU per request of each endpoint's own work (draw, read back, encode and write the PNG) in this process, on
+    one torch thread as the app runs, with the arguments the load test sends: the part of the server's CPU per
+    request that no server setting removes."""
+    from kepkreator.loadtest import ENDPOINTS, request_data
+    from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
+
+    writer = Handwriter.from_pretrained(freeze=True)
+    styles = AttributeModel.from_pretrained("gcn-qmnist", freeze=True)
+    faces = AttributeModel.from_pretrained("gcn-yale", freeze=True)
+    # The load test takes each dropdown's first choice from the page, i.e. the schema's first value.
+    choices = {"writer": styles.schema["writer"][0], "identity": faces.schema["identity"][0],
+               "condition": faces.schema["condition"][0]}
+    handlers = {"handwrite": lambda *data: handwriting_tab.handwrite(writer, *data),
+                "style_digit": lambda *data: styles_tab.style_digit(styles, *data),
+                "face": lambda *data: faces_tab.face(faces, *data)}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        costs = {}
+        for endpoint in ENDPOINTS:
+            handlers[endpoint](*request_data(endpoint, choices, 0))
+            started = time.process_time()
+            for n in range(runs):
+                handlers[endpoint](*request_data(endpoint, choices, n))
+            costs[endpoint] = 1000 * (time.process_time() - started) / runs
+    finally:
+        torch.set_num_threads(threads)
+    rows = [{"endpoint's own work, in-process, 1 torch thread": f"/{name}", "CPU ms/request": f"{ms:.1f}"}
+            for name, ms in costs.items()]
+    rows.append({"endpoint's own work, in-process, 1 torch thread": "the load's mix (mean)",
+                 "CPU ms/request": f"{statistics.mean(costs.values()):.1f}"})
+    return rows
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -268,6 +303,7 @@ def main(argv=None) -> None:
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
     sections["passes"] = shared_passes([1, 8, 32], args.runs)
+    sections["handlers"] = handler_cpu(4 * args.runs)
     sections["app"], sections["ceiling"], extra = app_measures(args.rounds, args.requests, [1, 10, 50])
     sections["training"] = training_throughput(args.train_steps)
     sections["memory"] = memory_stages()

@@ -24,3 +24,12 @@ def test_the_shipped_results_have_no_unfilled_placeholders_and_measure_both_serv
     results = (Path(__file__).resolve().parents[1] / "bench" / "results.md").read_text()
     assert "{" not in results and "}" not in results
     assert "| app | 50 |" in results and "| ceiling | 50 |" in results
+
+
+def test_each_endpoints_own_work_is_measured_with_the_load_tests_arguments():
+    from kepkreator.bench import handler_cpu
+    rows = handler_cpu(2)
+    names = [row["endpoint's own work, in-process, 1 torch thread"] for row in rows]
+    assert names == ["/handwrite", "/style_digit", "/face", "the load's mix (mean)"]
+    costs = [float(row["CPU ms/request"]) for row in rows]
+    assert all(cost > 0 for cost in costs) and min(costs[:3]) <= costs[3] <= max(costs[:3])
