@@ -191,9 +191,8 @@ def median_and_range(values: list[float], digits: int) -> str:
 def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[dict], list[dict], dict]:
     """The app beside its ceiling (the same page with every handler returning a stored result) and beside itself
     with its networks as Python modules, under the same browser-like load. One run per setting says little on a
-    shared machine, so they take turns for `rounds`
-    rounds (drift then touches both alike); each figure is the median over the rounds, lowest and highest in
-    brackets, and each ratio the median of the rounds' ratios."""
+    shared machine, so they take turns for `rounds` rounds (drift then touches all alike); each figure is the
+    median over the rounds, lowest and highest in brackets, and each ratio the median of the rounds' ratios."""
     runs: dict[tuple[str, int], list[dict]] = {}
     colds, peaks = [], []
     for _ in range(rounds):
