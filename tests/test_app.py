@@ -8,7 +8,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, start_app
 
 DEFAULTS = dict(text="2026", seed=7, variation=0.15, neatness=0.5, ink="#141e5a", paper="#ffffff", transparent=False,
                 stroke=0, scale=3, line_width=24)
@@ -63,7 +63,16 @@ def test_wrong_input_gets_its_message(client, changes, message):
         handwrite(client, **changes)
 
 
-def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(client):
+@pytest.fixture(scope="module")
+def sharing_client():
+    proc, url = start_app("--share-passes")
+    yield Client(url, verbose=False)
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(sharing_client):
+    client = sharing_client
     texts = ["2026", "12!", "7", "31 41", "", "0123456789", "88", "x"]
     jobs = [client.submit(*{**DEFAULTS, "text": text, "seed": 5}.values(), api_name="/handwrite") for text in texts]
     for text, job in zip(texts, jobs):
