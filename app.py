@@ -82,7 +82,7 @@ def main(argv=None) -> None:
                         help=f"threads each forward pass may use (default: {DEFAULT_TORCH_THREADS})")
     parser.add_argument("--share-passes", action="store_true",
                         help="merge concurrent requests' forward passes for the same model (kepkreator/batching.py); "
-                             "at the default concurrency it cost about 5%% of throughput, so it is off")
+                             "at the default concurrency it cost throughput (python -m kepkreator.bench), so it is off")
     parser.add_argument("--eager-models", action="store_true",
                         help="run the networks as Python modules instead of frozen TorchScript (slower under load; "
                              "for comparison)")

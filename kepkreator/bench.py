@@ -32,8 +32,9 @@ from kepkreator.validation import positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
 # The app as shipped, its ceiling (the same page with every handler returning a stored result), and the app with
-# its networks run as Python modules instead of frozen TorchScript.
-APPS = {"app": [], "ceiling": ["--stored-results"], "app, Python modules": ["--eager-models"]}
+# its networks run as Python modules instead of frozen TorchScript, and with concurrent requests' passes shared.
+APPS = {"app": [], "ceiling": ["--stored-results"], "app, Python modules": ["--eager-models"],
+        "app, shared passes": ["--share-passes"]}
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 # (row, shipped recipe, flags on top): the shipped recipes, and the face recipe at 128x128, which decided 64x64.
 TRAINING = [("cgan (MNIST)", "cgan-mnist", []), ("judge (MNIST)", "judge-mnist", []),
@@ -190,9 +191,10 @@ def median_and_range(values: list[float], digits: int) -> str:
 
 def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[dict], list[dict], dict]:
     """The app beside its ceiling (the same page with every handler returning a stored result) and beside itself
-    with its networks as Python modules, under the same browser-like load. One run per setting says little on a
-    shared machine, so they take turns for `rounds` rounds (drift then touches all alike); each figure is the
-    median over the rounds, lowest and highest in brackets, and each ratio the median of the rounds' ratios."""
+    with its networks as Python modules and with shared passes, under the same browser-like load. One run per
+    setting says little on a shared machine, so they take turns for `rounds` rounds (drift then touches all alike);
+    each figure is the median over the rounds, lowest and highest in brackets, and each ratio the median of the
+    rounds' ratios."""
     runs: dict[tuple[str, int], list[dict]] = {}
     colds, peaks = [], []
     for _ in range(rounds):
@@ -311,8 +313,8 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
     markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results`: the same page, every "
-                "handler returning a stored drawing) and the app with its networks as Python modules (`--eager-"
-                f"models`) took turns for {args.rounds} round(s) of browser-like load "
+                "handler returning a stored drawing), the app with its networks as Python modules (`--eager-models`) "
+                f"and with shared passes (`--share-passes`) took turns for {args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
                 "highest in brackets.\n\n"
