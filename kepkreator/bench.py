@@ -53,26 +53,28 @@ def timed(fn, runs: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+def shipped_models(**settings) -> tuple[Handwriter, AttributeModel, AttributeModel]:
+    """The app's three models (handwriting, QMNIST styles, faces), loaded with the same `from_pretrained` settings."""
+    return (Handwriter.from_pretrained(**settings), AttributeModel.from_pretrained("gcn-qmnist", **settings),
+            AttributeModel.from_pretrained("gcn-yale", **settings))
+
+
 def render_latency(runs: int) -> list[dict]:
     """In-process render times, with the networks frozen as the app serves them and as Python modules."""
     rows: dict[str, dict] = {}
     for freeze in (True, False):
-        writer = Handwriter.from_pretrained(freeze=freeze)
-        styles = AttributeModel.from_pretrained("gcn-qmnist", freeze=freeze)
-        faces = AttributeModel.from_pretrained("gcn-yale", freeze=freeze)
+        writer, styles, faces = shipped_models(freeze=freeze)
         style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
         face = faces.vector(identity={faces.schema["identity"][0]: 0.5, faces.schema["identity"][1]: 0.5},
                             condition=faces.schema["condition"][0], transform="identity")
         cases = {f"handwriting, {n}-character string": (lambda t=text: writer(t)) for n, text in STRINGS.items()}
         cases["QMNIST styles, one digit"] = lambda: styles.generate(style)
         cases["face blending, one face"] = lambda: faces.generate(face)
+        columns = (("p50 ms (frozen, as served)", "p95 ms (frozen)") if freeze
+                   else ("p50 ms (Python modules)", "p95 ms (Python modules)"))
         for name, fn in cases.items():
-            p50, p95 = timed(fn, runs)
-            row = rows.setdefault(name, {"in-process render": name})
-            if freeze:
-                row.update({"p50 ms (frozen, as served)": f"{p50:.1f}", "p95 ms (frozen)": f"{p95:.1f}"})
-            else:
-                row.update({"p50 ms (Python modules)": f"{p50:.1f}", "p95 ms (Python modules)": f"{p95:.1f}"})
+            rows.setdefault(name, {"in-process render": name}).update(
+                zip(columns, (f"{v:.1f}" for v in timed(fn, runs))))
     return list(rows.values())
 
 
@@ -98,9 +100,7 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
     """In-process requests/s with N threads each drawing, every forward pass alone versus shared (batching.py)."""
     rows = []
     for batch in (False, True):
-        writer = Handwriter.from_pretrained(batch_requests=batch, freeze=True)
-        styles = AttributeModel.from_pretrained("gcn-qmnist", batch_requests=batch, freeze=True)
-        faces = AttributeModel.from_pretrained("gcn-yale", batch_requests=batch, freeze=True)
+        writer, styles, faces = shipped_models(batch_requests=batch, freeze=True)
         style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
         face = faces.vector(identity=faces.schema["identity"][0], condition=faces.schema["condition"][0],
                             transform="identity")
@@ -126,9 +126,7 @@ def handler_cpu(runs: int) -> list[dict]:
     from kepkreator.loadtest import ENDPOINTS, request_data
     from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
 
-    writer = Handwriter.from_pretrained(freeze=True)
-    styles = AttributeModel.from_pretrained("gcn-qmnist", freeze=True)
-    faces = AttributeModel.from_pretrained("gcn-yale", freeze=True)
+    writer, styles, faces = shipped_models(freeze=True)
     # The load test takes each dropdown's first choice from the page, i.e. the schema's first value.
     choices = {"writer": styles.schema["writer"][0], "identity": faces.schema["identity"][0],
                "condition": faces.schema["condition"][0]}
@@ -242,11 +240,12 @@ import gradio
 stages.append(("+ gradio", rss()))
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
-models = [Handwriter.from_pretrained(), AttributeModel.from_pretrained("gcn-qmnist"),
-          AttributeModel.from_pretrained("gcn-yale")]
+def shipped_models(**settings):  # as kepkreator.bench's, without importing the benchmark's own modules here
+    return [Handwriter.from_pretrained(**settings), AttributeModel.from_pretrained("gcn-qmnist", **settings),
+            AttributeModel.from_pretrained("gcn-yale", **settings)]
+models = shipped_models()
 stages.append(("+ the three models", rss()))
-models = [Handwriter.from_pretrained(freeze=True), AttributeModel.from_pretrained("gcn-qmnist", freeze=True),
-          AttributeModel.from_pretrained("gcn-yale", freeze=True)]
+models = shipped_models(freeze=True)
 stages.append(("+ the same models frozen, as the app serves them (TorchScript)", rss()))
 import app
 demo = app.build_app(*models)
