@@ -29,7 +29,8 @@ from kepkreator.ui.guard import ApiGuard, endpoint_arity
 
 DEFAULT_CONCURRENCY = 2
 # Requests already run side by side; a pass that also splits across cores spends more CPU on its own threads than
-# it saves (on 2 cores under browser-like load, 2 threads cost 10-15% more server CPU per request than 1).
+# it saves (on 2 cores under browser-like load, 2 threads cost 10-15% more server CPU per request than 1: app
+# runs in turns through kepkreator.bench.app_run, see the commit that set this default).
 DEFAULT_TORCH_THREADS = 1
 SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
 # Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
