@@ -30,8 +30,11 @@ class AttributeModel:
         """`reliability`: per attribute, the share of real held-out images the classifier reads right (what
         `python -m kepkreator.evaluate` records as `readback` in metrics.json); empty when not measured.
         `freeze` runs the networks as frozen TorchScript (`kepkreator.batching.frozen`), as a server does."""
-        self.generator = generator.eval()
-        self.classifier = classifier.eval() if classifier is not None else None
+        # channels_last runs these convolutions faster on the CPU (face generator 1.9 -> 1.4 ms a face, its
+        # classifier 1.2 -> 1.0 ms, one thread), as it does the handwriting generator's.
+        self.generator = generator.eval().to(memory_format=torch.channels_last)
+        self.classifier = (classifier.eval().to(memory_format=torch.channels_last) if classifier is not None
+                           else None)
         self.schema = generator.schema
         self.reliability = dict(reliability or {})
         generate, classify = self.generator, self.classifier
