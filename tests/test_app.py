@@ -164,8 +164,9 @@ def face_schema():
 def test_face_blend_returns_a_face_and_its_reading(client, face_schema):
     a, b = face_schema["identity"][:2]
     path, identity, condition, transform = client.predict(a, b, 0.5, "happy", "identity", api_name="/face")
-    assert Image.open(path).size == (256, 256)
-    assert path.endswith(f"face-{a}-{b}-0.50-happy.png")
+    face = Image.open(path)
+    assert face.size == (256, 256) and face.format == "JPEG"  # a photograph
+    assert path.endswith(f"face-{a}-{b}-0.50-happy.jpg")
     assert identity["label"] in face_schema["identity"] and transform["label"] == "identity"
     # No reader here tells most Yale conditions apart on real faces, so the app shows no reading of it.
     assert not condition

@@ -125,7 +125,7 @@ def test_the_read_back_says_what_was_asked_and_hides_what_it_cannot_read(faces):
 
 def test_face_downloads_say_who_and_how(faces):
     result = faces_tab.face(faces, "subject01", "subject07", 0.5, "happy", "mirror")
-    assert Path(result[0]["value"]).name == "face-subject01-subject07-0.50-happy-mirror.png"
+    assert Path(result[0]["value"]).name == "face-subject01-subject07-0.50-happy-mirror.jpg"
     assert "50% subject01 and 50% subject07, happy, mirror" in result[0]["alt_text"]
 
 

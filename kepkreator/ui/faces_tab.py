@@ -11,7 +11,7 @@ from kepkreator.attributes import blend as mixed
 from kepkreator.augment import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import drawing, gives_memory_back, status_line, wire
-from kepkreator.ui.files import RecentFolders, png_file
+from kepkreator.ui.files import RecentFolders, image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
 
@@ -38,7 +38,8 @@ def face(model: AttributeModel, identity_a, identity_b, blend, condition, transf
         name += f"-{chosen['transform']}"
     alt = (f"A generated face: {100 * (1 - share):.0f}% {identity_a} and {100 * share:.0f}% {identity_b}, "
            f"{chosen['condition']}, {chosen['transform']}")
-    return [drawing(png_file(to_pil(image, scale=256 // image.shape[-1] or 1, smooth=True), name), alt),
+    shown = to_pil(image, scale=256 // image.shape[-1] or 1, smooth=True)
+    return [drawing(image_file(shown, name, photo=True), alt),
             *readback_labels(model, image, chosen)]
 
 
@@ -51,7 +52,7 @@ def strip(model: AttributeModel, identity_a, identity_b, transform, steps) -> di
                                       transform=transform) for c in conditions for i in range(steps)])
     scale = max(1, 128 // model.generator.image_size)
     grid = labelled_grid(model.generate(vectors), blend_captions(steps), conditions, scale=scale)
-    return drawing(png_file(grid, f"faces-{identity_a}-to-{identity_b}"),
+    return drawing(image_file(grid, f"faces-{identity_a}-to-{identity_b}", photo=True),
                    f"{identity_a} turning into {identity_b} in {steps} steps, one row per condition")
 
 

@@ -8,7 +8,7 @@ import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, MAX_WRAP, Handwriter, describe
 from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
-from kepkreator.ui.files import png_file
+from kepkreator.ui.files import image_file
 from kepkreator.validation import boolean, whole_number
 
 DEFAULT_WRAP = 24  # characters per line: a phone number fits, and a line stays readable on a phone
@@ -23,7 +23,7 @@ def handwrite(handwriter: Handwriter, text, seed, variation, neatness, ink, pape
                        ink=parse_colour("ink", ink),
                        paper=None if boolean("transparent", transparent) else parse_colour("paper", paper),
                        stroke=stroke, scale=scale, wrap=line_width)
-    return drawing(png_file(image, text), f"{' '.join(str(text).split())}, handwritten")
+    return drawing(image_file(image, text), f"{' '.join(str(text).split())}, handwritten")
 
 
 def build(handwriter: Handwriter) -> None:

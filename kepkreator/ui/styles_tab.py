@@ -11,7 +11,7 @@ from kepkreator.attributes import blend as mixed
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
-from kepkreator.ui.files import png_file
+from kepkreator.ui.files import image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import InputError, choice, number, whole_number
 
@@ -47,7 +47,7 @@ def style_digit(model: AttributeModel, digit, writer_a, writer_b, blend, red, gr
     image = model.generate(model.vector(**chosen))[0]
     shown = (image * brightness(chosen["colour"])).clamp(0, 1)
     described = ", ".join(describe_choice(chosen[name]) for name in ("writer", "colour", "transform"))
-    path = png_file(to_pil(shown, scale=8), f"digit-{chosen['digit']}-{described}")
+    path = image_file(to_pil(shown, scale=8), f"digit-{chosen['digit']}-{described}")
     return [drawing(path, f"The digit {chosen['digit']} drawn by writer {described}"),
             *readback_labels(model, image, chosen)]
 
@@ -58,7 +58,7 @@ def style_number(model: AttributeModel, text, writer_a, writer_b, blend, red, gr
     chosen.pop("digit")
     glyphs = AttributeGlyphs(model, "digit", gain=brightness(chosen["colour"]), **chosen)
     image = write(text, glyphs, Style(seed=0), Layout(scale=3, paper=(0, 0, 0)))
-    return drawing(png_file(image, f"{text}-writer-{describe_choice(chosen['writer'])}"),
+    return drawing(image_file(image, f"{text}-writer-{describe_choice(chosen['writer'])}"),
                    f"{' '.join(str(text).split())}, written by writer {describe_choice(chosen['writer'])}")
 
 
@@ -70,7 +70,7 @@ def style_grid(model: AttributeModel, writer_a, writer_b, blend, red, green, blu
                          for t in schema["transform"] for d in schema["digit"]])
     images = (model.generate(vectors) * brightness(base["colour"])).clamp(0, 1)
     writer = describe_choice(base["writer"])
-    return drawing(png_file(labelled_grid(images, schema["digit"], schema["transform"], scale=3),
+    return drawing(image_file(labelled_grid(images, schema["digit"], schema["transform"], scale=3),
                             f"grid-writer-{writer}"), f"Every digit in every transform by writer {writer}")
 
 
@@ -81,7 +81,7 @@ def style_sweep(model: AttributeModel, digit, writer_a, writer_b, red, green, bl
               for i in range(steps)]
     vectors = torch.cat([model.vector(**c) for c in chosen])
     images = (model.generate(vectors) * brightness(chosen[0]["colour"])).clamp(0, 1)
-    return drawing(png_file(labelled_grid(images, blend_captions(steps), scale=4), f"sweep-{writer_a}-{writer_b}"),
+    return drawing(image_file(labelled_grid(images, blend_captions(steps), scale=4), f"sweep-{writer_a}-{writer_b}"),
                    f"The digit {chosen[0]['digit']} morphing from writer {writer_a} to writer {writer_b}")
 
 
