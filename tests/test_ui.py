@@ -1,5 +1,6 @@
 """The tabs' handlers, called directly as plain functions with the shipped models."""
 import concurrent.futures
+import functools
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from PIL import Image
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import keeps_last_drawing
-from kepkreator.ui.files import RecentFolders, file_name
+from kepkreator.ui.common import first_drawing, keeps_last_drawing
+from kepkreator.ui.files import RecentFolders, file_name, image_file
 from kepkreator.ui.readback import readback_labels
 from kepkreator.validation import InputError
 
@@ -78,6 +79,15 @@ def test_folders_with_their_files_are_removed_and_a_swept_root_comes_back():
     third, fourth = png("c.png"), png("d.png")
     assert not third.exists() and list(folders.root.iterdir()) == [fourth]
     assert (fourth / "d.png").read_bytes() == b"png"
+
+
+def test_the_pages_opening_drawings_outlive_any_number_of_requests(handwriter):
+    """Every new visitor's page shows the opening drawings: they must not be evicted with the requests' images."""
+    inputs = [gr.Textbox(value="1984"), *(gr.Number(value=v) for v in list(HANDWRITING.values())[1:])]
+    opening = Path(first_drawing(functools.partial(handwriting_tab.handwrite, handwriter), inputs)["value"])
+    later = [Path(image_file(Image.new("L", (4, 4)), f"request-{i}")) for i in range(image_file.folders.keep + 1)]
+    assert opening.exists() and opening.name == "1984.png"
+    assert not later[0].exists() and later[-1].exists()  # the requests' own images are still evicted
 
 
 def test_exports_race_free_under_concurrency(faces):

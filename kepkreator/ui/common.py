@@ -12,6 +12,7 @@ import threading
 
 import gradio as gr
 
+from kepkreator.ui.files import image_file
 from kepkreator.validation import InputError
 
 
@@ -154,5 +155,6 @@ def drawing(path: str, alt_text: str) -> dict:
 
 def first_drawing(draw, inputs: list):
     """What `draw` makes of the controls' starting values: shown before any click, so the page never opens on
-    an empty image (Gradio keeps the file in its cache)."""
-    return draw(*(control.value for control in inputs))
+    an empty image. Its file is kept for the server's life (Gradio's hourly sweep spares a component's value)."""
+    with image_file.folders.kept():
+        return draw(*(control.value for control in inputs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import os
 import re
 import shutil
@@ -39,7 +40,18 @@ class RecentFolders:
         self.keep = keep
         self.lock = threading.Lock()
         self.finished: collections.deque[Path] = collections.deque()
+        self.pinning = False
         atexit.register(shutil.rmtree, self.root, True)
+
+    @contextlib.contextmanager
+    def kept(self):
+        """Folders written inside stay as long as the server: the page's opening drawings, which every new visitor's
+        page shows, must outlive any number of requests."""
+        self.pinning = True
+        try:
+            yield
+        finally:
+            self.pinning = False
 
     def write(self, fill: Callable[[Path], T]) -> T:
         """`fill(folder)` in a fresh folder, which then counts among the newest."""
@@ -49,6 +61,8 @@ class RecentFolders:
             self.root.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(dir=self.root))
         result = fill(folder)
+        if self.pinning:
+            return result
         with self.lock:
             self.finished.append(folder)
             old = self.finished.popleft() if len(self.finished) > self.keep else None
