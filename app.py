@@ -26,12 +26,16 @@ from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
 from kepkreator.ui.common import Serving
 from kepkreator.ui.files import sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
+from kepkreator.ui.workers import MAX_WORKERS, render_workers
 
 DEFAULT_CONCURRENCY = 2
 # Requests already run side by side; a pass that also splits across cores spends more CPU on its own threads than
 # it saves (on 2 cores under browser-like load, 2 threads cost 10-15% more server CPU per request than 1: app
 # runs in turns through kepkreator.bench.app_run, see the commit that set this default).
 DEFAULT_TORCH_THREADS = 1
+# Each handler in a process of its own, so its Python does not wait for Gradio's and Gradio's not for its: on 2
+# cores, 2 workers served more requests per second than drawing in the server's process (python -m kepkreator.bench).
+DEFAULT_WORKERS = 2
 SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
 # Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
 # app does not open: 16% of a busy server's CPU, growing with the table. Rebuild it rarely, from fewer events.
@@ -84,6 +88,9 @@ def main(argv=None) -> None:
     parser.add_argument("--share-passes", action="store_true",
                         help="merge concurrent requests' forward passes for the same model (kepkreator/batching.py); "
                              "at the default concurrency it cost throughput (python -m kepkreator.bench), so it is off")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+                        help="processes the drawing runs in, forked from the server once the models are loaded "
+                             f"(default: {DEFAULT_WORKERS}; 0: in the server's own process)")
     parser.add_argument("--eager-models", action="store_true",
                         help="run the networks as Python modules instead of frozen TorchScript (slower under load; "
                              "for comparison)")
@@ -95,6 +102,10 @@ def main(argv=None) -> None:
         parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
     if not 1 <= args.torch_threads <= 64:
         parser.error(f"--torch-threads must be from 1 to 64, got {args.torch_threads}")
+    if not 0 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be from 0 to {MAX_WORKERS}, got {args.workers}")
+    if args.workers and args.share_passes:
+        parser.error("--share-passes needs --workers 0: passes are shared by a thread of the server's own process")
     batch, freeze = args.share_passes, not args.eager_models
     for leftover in sweep_leftovers():
         print(f"removed {leftover}, left by a server that was killed")
@@ -108,6 +119,7 @@ def main(argv=None) -> None:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
     demo = build_app(handwriter, styles, faces, args.concurrency, args.stored_results)
+    render_workers.start(args.workers)  # before the server starts its threads
     # SIGTERM (a Space restarting, `kill`) exits like Ctrl+C, so the exit handlers remove the image folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     guard = [Middleware(ApiGuard, arity=endpoint_arity(demo))]  # no uploads; one-line answers to malformed calls

@@ -88,12 +88,30 @@ class BrowserTab:
         await self.client.aclose()
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and the processes it started, and theirs (Linux /proc): a server and its render workers."""
+    children = []
+    for thread in Path(f"/proc/{pid}/task").glob("*"):  # a process started by any of its threads
+        try:
+            children += (thread / "children").read_text().split()
+        except OSError:  # ended meanwhile
+            continue
+    return [pid, *(p for child in children for p in process_tree(int(child)))]
+
+
 def cpu_seconds(pid: int | None) -> float | None:
-    """A process's user + system CPU time so far (Linux /proc), or None without a pid."""
+    """User + system CPU time so far of a process and the processes it started (Linux /proc), or None without a
+    pid. A worker that ended is not counted, so a server's workers must live through a measurement."""
     if pid is None:
         return None
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 async def run_clients(url: str, clients: int, requests: int, timeout: float, request_timeout: float,
@@ -146,7 +164,17 @@ def run_load(url: str, clients: int, requests: int, timeout: float = 600, reques
 
 
 def resident_mib(pid: int) -> float:
-    return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    """A process's resident memory, and what the processes it started hold of their own: forked workers share the
+    server's pages until they write to them, and those shared pages are counted once."""
+    own, *started = process_tree(pid)
+    kib = int(Path(f"/proc/{own}/status").read_text().split("VmRSS:")[1].split()[0])
+    for process in started:
+        try:
+            rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        kib += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Private_"))
+    return kib / 1024
 
 
 def files_under(folder: Path) -> int:

@@ -65,7 +65,7 @@ def test_wrong_input_gets_its_message(client, changes, message):
 
 @pytest.fixture(scope="module")
 def sharing_client():
-    proc, url = start_app("--share-passes")
+    proc, url = start_app("--share-passes", "--workers", "0")
     yield Client(url, verbose=False)
     proc.terminate()
     proc.wait(timeout=30)
@@ -90,6 +90,9 @@ def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(sharing_clie
     (["--concurrency", "0"], "--concurrency must be from 1 to 64, got 0"),
     (["--concurrency", "many"], "argument --concurrency: invalid int value: 'many'"),
     (["--torch-threads", "0"], "--torch-threads must be from 1 to 64, got 0"),
+    (["--workers", "17"], "--workers must be from 0 to 16, got 17"),
+    (["--workers", "-1"], "--workers must be from 0 to 16, got -1"),
+    (["--share-passes"], "--share-passes needs --workers 0"),
 ])
 def test_app_refuses_bad_flags(flags, message):
     result = subprocess.run([sys.executable, "app.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -27,7 +27,7 @@ def test_a_soak_leaves_files_memory_and_work_per_request_bounded(artifacts):
     (artifacts / "soak-test.txt").write_text(repr(result) + "\n")
     rounds = result["rounds"]
     assert result["errors"] == 0, [r["first_errors"] for r in rounds if r["errors"]]
-    assert all(r["files"] <= 512 for r in rounds)  # the newest 512 drawings stay on disk, no more
+    assert all(r["files"] <= 512 + 4 for r in rounds)  # the newest 512 drawings and the page's 4 opening ones
     assert rounds[-1]["resident_mib"] - rounds[1]["resident_mib"] <= 50
     # Work per request that grew with the server's age (a table rebuilt after every event) would show here;
     # the bound is loose because CPU time per request still wobbles on a busy machine.

@@ -13,6 +13,7 @@ import threading
 import gradio as gr
 
 from kepkreator.ui.files import image_file
+from kepkreator.ui.workers import render_workers
 from kepkreator.validation import InputError
 
 
@@ -113,7 +114,7 @@ def wire(fn, inputs: list, outputs: list, status: gr.Markdown, triggers: list, a
     the page never share an event's error handling. The API's values reach `fn` as sent (no preprocessing), so a
     wrong type is answered by the handler's own checks with a message, never by an error without one. Returns the
     page's handler, for other events to reuse."""
-    fn = stored(fn) if Serving.stored_results else fn
+    fn = render_workers.register(stored(fn) if Serving.stored_results else fn)
     gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name, preprocess=False)
     page = keeps_last_drawing(fn, len(outputs))
     gr.on(triggers, page, inputs, [*outputs, status], api_visibility="private", trigger_mode="always_last",

@@ -27,10 +27,18 @@ def file_name(text: str, fallback: str = "kepkreator") -> str:
     return name or fallback
 
 
+def share_bounds(parts: int) -> None:
+    """In each of `parts` processes that write into the same folders (render workers): keep a `parts`-th of each
+    bound, so all of them together keep what one process would."""
+    for folders in RecentFolders.made:
+        folders.keep = max(1, folders.keep // parts)
+
+
 class RecentFolders:
     """Fresh folders under one temporary root, each holding what one request wrote; the newest `keep` finished ones
     stay and older ones are removed. The names are remembered, so no request scans the root, and a folder still
     being written is never removed."""
+    made: list["RecentFolders"] = []
 
     def __init__(self, prefix: str, keep: int, parent: Path | None = None):
         # The process id in the name lets a later start remove what a killed server left (`sweep_leftovers`).
@@ -41,6 +49,7 @@ class RecentFolders:
         self.lock = threading.Lock()
         self.finished: collections.deque[Path] = collections.deque()
         self.pinning = False
+        RecentFolders.made.append(self)
         atexit.register(shutil.rmtree, self.root, True)
 
     @contextlib.contextmanager

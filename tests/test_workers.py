@@ -1,0 +1,56 @@
+"""Render workers (kepkreator/ui/workers.py): handlers in forked processes, their mistakes and their deaths."""
+import os
+import signal
+
+import pytest
+
+from kepkreator.loadtest import process_tree
+from kepkreator.ui.files import image_file
+from kepkreator.ui.workers import RenderWorkers
+from kepkreator.validation import InputError
+
+
+def refuse(text):
+    raise InputError(f"cannot draw {text!r}")
+
+
+@pytest.fixture
+def workers():
+    workers = RenderWorkers()
+    yield workers
+    workers.stop()
+
+
+def test_handlers_run_in_the_workers_once_started(workers):
+    pid = workers.register(os.getpid)
+    assert pid() == os.getpid()  # not started: in-process
+    workers.start(2)
+    assert pid() != os.getpid() and pid() in process_tree(os.getpid())
+
+
+def test_a_mistake_in_a_worker_reaches_the_caller_with_its_message(workers):
+    draw = workers.register(refuse)
+    workers.start(1)
+    with pytest.raises(InputError, match="cannot draw 'x!'"):
+        draw("x!")
+
+
+def test_workers_keep_a_share_of_the_bound_on_files(workers):
+    keep = workers.register(lambda: image_file.folders.keep)
+    workers.start(2)
+    assert keep() == image_file.folders.keep // 2
+
+
+def test_a_killed_worker_loses_no_request(workers):
+    pid = workers.register(os.getpid)
+    workers.start(2)
+    first = {pid() for _ in range(20)}
+    for worker in first:
+        os.kill(worker, signal.SIGKILL)
+    assert pid() not in first  # answered by a new worker
+    assert pid() != os.getpid()
+
+
+def test_the_worker_count_is_checked(workers):
+    with pytest.raises(ValueError, match="workers must be from 0 to 16, got 17"):
+        workers.start(17)
