@@ -27,14 +27,15 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.handwriting import Handwriter
-from kepkreator.loadtest import run_load
+from kepkreator.loadtest import resident_mib, run_load
 from kepkreator.validation import positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
-# The app as shipped, its ceiling (the same page with every handler returning a stored result), and the app with
-# its networks run as Python modules instead of frozen TorchScript, and with concurrent requests' passes shared.
-APPS = {"app": [], "ceiling": ["--stored-results"], "app, Python modules": ["--eager-models"],
-        "app, shared passes": ["--share-passes"]}
+# The app as shipped, its ceiling (the same page with every handler returning a stored result in the server's
+# process), and the app drawing in the server's process instead of render workers, with its networks run as Python
+# modules instead of frozen TorchScript, and with concurrent requests' passes shared.
+APPS = {"app": [], "ceiling": ["--stored-results", "--workers", "0"], "app, drawing in-process": ["--workers", "0"],
+        "app, Python modules": ["--eager-models"], "app, shared passes": ["--share-passes", "--workers", "0"]}
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 # (row, shipped recipe, flags on top): the shipped recipes, and the face recipe at 128x128, which decided 64x64.
 TRAINING = [("cgan (MNIST)", "cgan-mnist", []), ("judge (MNIST)", "judge-mnist", []),
@@ -175,8 +176,10 @@ def app_run(clients: list[int], requests: int, flags: list[str]) -> tuple[list[d
             except (OSError, httpx.HTTPError, RuntimeError, KeyError, ValueError):  # not listening yet
                 time.sleep(0.2)
         results = [run_load(url, clients=n, requests=requests, server_pid=proc.pid) for n in clients]
-        peak = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
-        return results, cold, peak
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak, now = (int(status.split(f"{field}:")[1].split()[0]) / 1024 for field in ("VmHWM", "VmRSS"))
+        workers_own = resident_mib(proc.pid) - now  # what its render workers hold of their own, at the end
+        return results, cold, round(peak + workers_own)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -220,11 +223,14 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
                        "server CPU per request, app / ceiling": median_and_range(
                            [a["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"]
                             for a, c in zip(app, ceiling)], 2),
+                       "throughput, app / app drawing in-process": median_and_range(
+                           [a["requests_per_second"] / e["requests_per_second"]
+                            for a, e in zip(app, runs[("app, drawing in-process", n)])], 2),
                        "throughput, app / app with Python modules": median_and_range(
                            [a["requests_per_second"] / e["requests_per_second"]
                             for a, e in zip(app, runs[("app, Python modules", n)])], 2)})
     return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
-                          "app peak memory (MiB)": max(peaks)}
+                          "app peak memory, with its workers' own pages (MiB)": max(peaks)}
 
 
 MEMORY_STAGES = """
@@ -250,6 +256,15 @@ stages.append(("+ the same models frozen, as the app serves them (TorchScript)",
 import app
 demo = app.build_app(*models)
 stages.append(("+ the page (three tabs, each opening on a drawing)", rss()))
+import os
+from kepkreator.loadtest import resident_mib
+from kepkreator.ui.workers import render_workers
+render_workers.start(app.DEFAULT_WORKERS)
+total, anonymous, files = rss()
+workers_own = round(resident_mib(os.getpid())) - total
+stages.append((f"+ {app.DEFAULT_WORKERS} render workers (the pages they hold of their own)",
+               [total + workers_own, anonymous + workers_own, files]))
+render_workers.stop()
 print(json.dumps(stages))
 """
 
@@ -311,9 +326,11 @@ def main(argv=None) -> None:
     sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
-    markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results`: the same page, every "
-                "handler returning a stored drawing), the app with its networks as Python modules (`--eager-models`) "
-                f"and with shared passes (`--share-passes`) took turns for {args.rounds} round(s) of browser-like load "
+    markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results --workers 0`: the same "
+                "page, every handler returning a stored drawing in the server's process), the app drawing in the "
+                "server's process instead of render workers (`--workers 0`), with its networks as Python modules "
+                "(`--eager-models`) and with shared passes (`--share-passes --workers 0`) took turns for "
+                f"{args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
                 "highest in brackets.\n\n"
