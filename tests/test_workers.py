@@ -54,3 +54,10 @@ def test_a_killed_worker_loses_no_request(workers):
 def test_the_worker_count_is_checked(workers):
     with pytest.raises(ValueError, match="workers must be from 0 to 16, got 17"):
         workers.start(17)
+
+
+def test_where_fork_is_unsafe_the_drawing_stays_in_process(workers, monkeypatch):
+    monkeypatch.setattr("kepkreator.ui.workers.forks_safely", lambda: False)
+    pid = workers.register(os.getpid)
+    workers.start(2)
+    assert pid() == os.getpid()

@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -59,6 +60,12 @@ def end_with_server(server: int) -> None:
         os._exit(0)
 
 
+def forks_safely() -> bool:
+    """Windows cannot fork, and on macOS a forked process may crash in the system's libraries (Python itself spawns
+    there by default)."""
+    return sys.platform.startswith("linux")
+
+
 class RenderWorkers:
     def __init__(self):
         self.pool: ProcessPoolExecutor | None = None
@@ -84,6 +91,9 @@ class RenderWorkers:
         """Fork `count` workers now (0: handlers stay in the server's process), each ready before this returns."""
         if not 0 <= count <= MAX_WORKERS:
             raise ValueError(f"workers must be from 0 to {MAX_WORKERS}, got {count}")
+        if count and not forks_safely():
+            log.warning("render workers need Linux (fork); drawing in the server's process instead")
+            count = 0
         self.count = count
         if count:
             self.pool = self.forked()
