@@ -1,6 +1,10 @@
 """The real server under browser-like load (kepkreator.loadtest): many visitors without an error, and a soak of new
 and returning visitors after which nothing has grown: files on disk, memory, the server's work per request."""
+import io
 from pathlib import Path
+
+import httpx
+from PIL import Image
 
 from kepkreator.loadtest import run_load, soak
 from kepkreator.ui.files import gradio_cache
@@ -21,12 +25,18 @@ def test_a_soak_leaves_files_memory_and_work_per_request_bounded(artifacts):
     try:
         images = next(Path(gradio_cache()).glob(f"kepkreator-images-{proc.pid}-*"))
         result = soak(url, total=1600, server_pid=proc.pid, files=images, clients=16, rounds=10)
+        # After more requests than the app keeps images, a new visitor's page still opens on its drawings.
+        config = httpx.get(url + "config", timeout=60).json()
+        opening = [c["props"]["value"]["url"] for c in config["components"]
+                   if c.get("type") == "image" and c["props"].get("value")]
+        served = [httpx.get(address, timeout=60) for address in opening]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     (artifacts / "soak-test.txt").write_text(repr(result) + "\n")
     rounds = result["rounds"]
     assert result["errors"] == 0, [r["first_errors"] for r in rounds if r["errors"]]
+    assert len(opening) == 4 and all(r.status_code == 200 and Image.open(io.BytesIO(r.content)).size for r in served)
     assert all(r["files"] <= 512 + 4 for r in rounds)  # the newest 512 drawings and the page's 4 opening ones
     assert rounds[-1]["resident_mib"] - rounds[1]["resident_mib"] <= 50
     # Work per request that grew with the server's age (a table rebuilt after every event) would show here;
