@@ -99,8 +99,9 @@ class RenderWorkers:
             self.pool = self.forked()
 
     def forked(self) -> ProcessPoolExecutor:
-        # With fork, the pool starts all its workers at the first call: here, at start, while the server has no
-        # other threads yet.
+        # With fork, the pool starts all its workers at the first call: here. At start the server has no other
+        # threads yet; a restart forks the running server, whose other threads do not exist in the new workers (the
+        # handlers wait on no lock those threads could hold; logging renews its own at a fork).
         pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
                                    initializer=worker_started, initargs=(self.count, os.getpid()))
         pool.submit(os.getpid).result()
