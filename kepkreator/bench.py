@@ -8,6 +8,7 @@ comes from short real runs of each training script in a temporary folder.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -121,7 +122,7 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
 
 
 def handler_cpu(runs: int) -> list[dict]:
-    """CPU per request of each endpoint's own work (draw, read back, encode and write the PNG) in this process, on
+    """CPU per request of each endpoint's own work (draw, read back, encode and write the image) in this process, on
     one torch thread as the app runs, with the arguments the load test sends: the part of the server's CPU per
     request that no server setting removes."""
     from kepkreator.loadtest import ENDPOINTS, request_data
@@ -192,7 +193,8 @@ def median_and_range(values: list[float], digits: int) -> str:
 
 def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[dict], list[dict], dict]:
     """The app beside its ceiling (the same page with every handler returning a stored result) and beside itself
-    with its networks as Python modules and with shared passes, under the same browser-like load. One run per
+    drawing in the server's process, with its networks as Python modules and with shared passes, under the same
+    browser-like load. One run per
     setting says little on a shared machine, so they take turns for `rounds` rounds (drift then touches all alike);
     each figure is the median over the rounds, lowest and highest in brackets, and each ratio the median of the
     rounds' ratios."""
@@ -231,6 +233,26 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
                             for a, e in zip(app, runs[("app, Python modules", n)])], 2)})
     return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
                           "app peak memory, with its workers' own pages (MiB)": max(peaks)}
+
+
+def image_writing(runs: int) -> list[dict]:
+    """The face tab's image (a generated face enlarged to 256x256) written as each format the app can send, in
+    memory: why faces go out as JPEG (`kepkreator.ui.files.WRITERS`)."""
+    from kepkreator.imaging import to_pil
+    from kepkreator.ui.files import WRITERS
+
+    faces = AttributeModel.from_pretrained("gcn-yale")
+    face = faces.generate(faces.vector(identity=faces.schema["identity"][0], condition=faces.schema["condition"][0],
+                                       transform="identity"))[0]
+    shown = to_pil(face, scale=256 // face.shape[-1], smooth=True)
+    rows = []
+    for suffix, options in WRITERS.values():
+        p50, p95 = timed(lambda: shown.save(io.BytesIO(), **options), runs)
+        size = io.BytesIO()
+        shown.save(size, **options)
+        rows.append({"writing a face (256x256)": f"{options['format']} (.{suffix})", "p50 ms": f"{p50:.2f}",
+                     "p95 ms": f"{p95:.2f}", "KiB": f"{len(size.getvalue()) / 1024:.0f}"})
+    return rows
 
 
 MEMORY_STAGES = """
@@ -319,6 +341,7 @@ def main(argv=None) -> None:
     sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
     sections["passes"] = shared_passes([1, 8, 32], args.runs)
     sections["handlers"] = handler_cpu(4 * args.runs)
+    sections["writing"] = image_writing(4 * args.runs)
     sections["app"], sections["ceiling"], extra = app_measures(args.rounds, args.requests, [1, 10, 50])
     sections["training"] = training_throughput(args.train_steps)
     sections["memory"] = memory_stages()
