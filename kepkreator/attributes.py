@@ -30,8 +30,8 @@ class AttributeModel:
         """`reliability`: per attribute, the share of real held-out images the classifier reads right (what
         `python -m kepkreator.evaluate` records as `readback` in metrics.json); empty when not measured.
         `freeze` runs the networks as frozen TorchScript (`kepkreator.batching.frozen`), as a server does."""
-        # channels_last runs these convolutions faster on the CPU (face generator 1.9 -> 1.4 ms a face, its
-        # classifier 1.2 -> 1.0 ms, one thread), as it does the handwriting generator's.
+        # channels_last runs these convolutions faster on the CPU, as it does the handwriting generator's
+        # (`python -m kepkreator.bench`, in-process render, frozen: a face 1.7 -> 1.2 ms, a QMNIST digit 1.2 -> 1.0).
         self.generator = generator.eval().to(memory_format=torch.channels_last)
         self.classifier = (classifier.eval().to(memory_format=torch.channels_last) if classifier is not None
                            else None)

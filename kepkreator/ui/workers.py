@@ -100,8 +100,9 @@ class RenderWorkers:
 
     def forked(self) -> ProcessPoolExecutor:
         # With fork, the pool starts all its workers at the first call: here. At start the server has no other
-        # threads yet; a restart forks the running server, whose other threads do not exist in the new workers (the
-        # handlers wait on no lock those threads could hold; logging renews its own at a fork).
+        # threads yet. A restart forks the running server, whose other threads do not exist in the new workers: once
+        # workers run, the server's threads no longer draw, so none of them holds a lock the handlers take (and
+        # logging renews its own locks at a fork).
         pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
                                    initializer=worker_started, initargs=(self.count, os.getpid()))
         pool.submit(os.getpid).result()
