@@ -34,8 +34,8 @@ DEFAULT_CONCURRENCY = 2
 # runs in turns through kepkreator.bench.app_run, see the commit that set this default).
 DEFAULT_TORCH_THREADS = 1
 # The drawing in processes of their own, so the handlers' Python does not wait for Gradio's and Gradio's not for
-# theirs: on 2 cores, 2 workers served 1.18-1.24x the requests per second of drawing in the server's process under
-# load (python -m kepkreator.bench). One worker served as many, but two keep one free during a long export.
+# theirs: on 2 cores, 2 workers served 1.21-1.22x the requests per second of drawing in the server's process under
+# load (python -m kepkreator.bench); two, so one stays free while the other writes a long export.
 DEFAULT_WORKERS = 2
 SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
 # Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
