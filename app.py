@@ -20,6 +20,7 @@ import torch
 from starlette.middleware import Middleware
 
 from kepkreator.attributes import AttributeModel
+from kepkreator.batching import PRECISIONS, fastest_precision
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
@@ -70,6 +71,14 @@ def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeMo
     return demo
 
 
+def serving_precision(asked: str) -> str:
+    if asked != "auto":
+        return asked
+    precision = fastest_precision()
+    logging.getLogger("kepkreator.app").info("networks computing in %s (--precision to choose)", precision)
+    return precision
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Run the KepKreator app.")
     # A Space sets GRADIO_SERVER_NAME=0.0.0.0; anywhere else the app stays on loopback unless told.
@@ -95,6 +104,9 @@ def main(argv=None) -> None:
     parser.add_argument("--eager-models", action="store_true",
                         help="run the networks as Python modules instead of frozen TorchScript (slower under load; "
                              "for comparison)")
+    parser.add_argument("--precision", choices=("auto", *PRECISIONS), default="auto",
+                        help="what the networks compute in (default auto: bfloat16 where the CPU has AMX, which "
+                             "draws about as well and faster; float32 elsewhere)")
     parser.add_argument("--stored-results", action="store_true",
                         help="for benchmarks: every handler returns its first answer again, drawing nothing (the "
                              "ceiling the real app is measured against)")
@@ -107,15 +119,16 @@ def main(argv=None) -> None:
         parser.error(f"--workers must be from 0 to {MAX_WORKERS}, got {args.workers}")
     if args.workers and args.share_passes:
         parser.error("--share-passes needs --workers 0: passes are shared by a thread of the server's own process")
-    batch, freeze = args.share_passes, not args.eager_models
     for leftover in sweep_leftovers():
         print(f"removed {leftover}, left by a server that was killed")
     torch.set_num_threads(args.torch_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = {"batch_requests": args.share_passes, "freeze": not args.eager_models,
+                "precision": serving_precision(args.precision)}
     try:
-        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, batch_requests=batch, freeze=freeze)
-        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, batch_requests=batch, freeze=freeze)
-        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, batch_requests=batch, freeze=freeze)
+        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, **settings)
+        styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, **settings)
+        faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, **settings)
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)

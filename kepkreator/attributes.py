@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from kepkreator.batching import batched, frozen
+from kepkreator.batching import batched, for_serving
 from kepkreator.handwriting import Style
 from kepkreator.validation import InputError
 from kepkreator.validation import shown as quoted
@@ -26,10 +26,12 @@ Choice = str | int | dict[str, float]
 
 class AttributeModel:
     def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None,
-                 batch_requests: bool = False, reliability: dict[str, float] | None = None, freeze: bool = False):
+                 batch_requests: bool = False, reliability: dict[str, float] | None = None, freeze: bool = False,
+                 precision: str = "float32"):
         """`reliability`: per attribute, the share of real held-out images the classifier reads right (what
         `python -m kepkreator.evaluate` records as `readback` in metrics.json); empty when not measured.
-        `freeze` runs the networks as frozen TorchScript (`kepkreator.batching.frozen`), as a server does."""
+        `freeze` runs the networks as frozen TorchScript, in `precision` (`kepkreator.batching.for_serving`), as a
+        server does."""
         # channels_last runs these convolutions faster on the CPU, as it does the handwriting generator's
         # (`python -m kepkreator.bench`, in-process render, frozen: a face 1.7 -> 1.2 ms, a QMNIST digit 1.2 -> 1.0).
         self.generator = generator.eval().to(memory_format=torch.channels_last)
@@ -37,24 +39,24 @@ class AttributeModel:
                            else None)
         self.schema = generator.schema
         self.reliability = dict(reliability or {})
-        generate, classify = self.generator, self.classifier
-        if freeze:
-            generate = frozen(generator, torch.zeros(2, generator.input_dim))
-            if classifier is not None:
-                classify = frozen(classifier, torch.zeros(2, generator.channels, generator.image_size,
-                                                          generator.image_size))
+        generate = for_serving(self.generator, torch.zeros(2, generator.input_dim), freeze=freeze,
+                               precision=precision)
+        classify = None if classifier is None else for_serving(
+            self.classifier, torch.zeros(2, generator.channels, generator.image_size, generator.image_size),
+            freeze=freeze, precision=precision)
         # A server shares one pass among concurrent requests; see kepkreator/batching.py.
         self._generate = batched(generate, batch_requests, "generator")
         self._classify = batched(classify, batch_requests, "classifier")
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None,
-                        batch_requests: bool = False, freeze: bool = False) -> "AttributeModel":
+                        batch_requests: bool = False, freeze: bool = False, precision: str = "float32"
+                        ) -> "AttributeModel":
         folder = resolve(name_or_path, repo_id)
         has_classifier = (folder / "classifier").is_dir()
         classifier = load_model(AttributeClassifier, folder / "classifier") if has_classifier else None
         return cls(load_model(AttributeGenerator, folder), classifier, batch_requests, recorded_reliability(folder),
-                   freeze)
+                   freeze, precision)
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
         """One attribute's vector: a value name gives one-hot, {value: weight} a blend normalised to sum 1."""

@@ -15,6 +15,7 @@ import queue
 import threading
 import warnings
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -50,6 +51,46 @@ def frozen(module: nn.Module, *example: torch.Tensor) -> torch.jit.ScriptModule:
         if unsafe:  # the trace would not generalise to other inputs
             raise ValueError(f"{type(module).__name__} cannot be frozen: {unsafe[0]}")
         return torch.jit.freeze(traced)
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def fastest_precision() -> str:
+    """bfloat16 where the CPU multiplies bfloat16 matrices in hardware tiles (Intel AMX, which Linux lists as
+    amx_bf16): there the app's endpoints cost less CPU in bfloat16 (`python -m kepkreator.bench`, "endpoint's own
+    work"). Elsewhere bfloat16 is computed in wider registers or emulated, not known to be faster: float32."""
+    try:
+        has_tiles = "amx_bf16" in Path("/proc/cpuinfo").read_text().split()
+    except OSError:  # not Linux
+        has_tiles = False
+    return "bfloat16" if has_tiles else "float32"
+
+
+class InBFloat16(nn.Module):
+    """`module` under the CPU's autocast: convolutions and matrix products in bfloat16, while autocast keeps what
+    loses most to rounding (norms, softmax) in float32; float32 in and out. A face differs from the float32 one by
+    under half a grey level on average."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *inputs: torch.Tensor) -> Output:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            output = self.module(*inputs)
+        if isinstance(output, dict):
+            return {name: value.float() for name, value in output.items()}
+        return output.float()
+
+
+def for_serving(module: nn.Module, *example: torch.Tensor, freeze: bool, precision: str = "float32") -> Callable:
+    """`module` as a server runs it: in `precision` (one of PRECISIONS), frozen or not (`frozen`, traced on
+    `example`)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    network = InBFloat16(module) if precision == "bfloat16" else module
+    return frozen(network, *example) if freeze else network
 
 
 def batched(fn, enabled: bool, name: str):

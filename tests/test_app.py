@@ -93,6 +93,7 @@ def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(sharing_clie
     (["--workers", "17"], "--workers must be from 0 to 16, got 17"),
     (["--workers", "-1"], "--workers must be from 0 to 16, got -1"),
     (["--share-passes"], "--share-passes needs --workers 0"),
+    (["--precision", "half"], "argument --precision: invalid choice: 'half'"),
 ])
 def test_app_refuses_bad_flags(flags, message):
     result = subprocess.run([sys.executable, "app.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=120)

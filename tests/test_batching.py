@@ -9,9 +9,10 @@ import torch
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.batching import RequestBatcher, frozen
-from kepkreator.handwriting import Handwriter
+from kepkreator.handwriting import GANGlyphs, Handwriter, Style
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
+from kepkreator.models.judge import Judge
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +128,35 @@ def test_a_frozen_handwriter_writes_what_the_python_one_writes():
     for text in ("7", "+1 (555) 123-4567", "0123456789 0123456789"):
         difference = np.asarray(frozen(text, seed=3)).astype(int) - np.asarray(eager(text, seed=3)).astype(int)
         assert np.abs(difference).max() <= 1
+
+
+@pytest.mark.parametrize("name", ["gcn-qmnist", "gcn-yale"])
+def test_bfloat16_networks_draw_within_a_grey_level_and_read_what_float32_ones_read(name):
+    exact = AttributeModel.from_pretrained(name, freeze=True)
+    rounded = AttributeModel.from_pretrained(name, freeze=True, precision="bfloat16")
+    vectors = vectors_of_every_kind(exact)
+    drawn = exact.generate(vectors)
+    difference = (rounded.generate(vectors) - drawn).abs()
+    assert 0 < difference.mean() < 1 / 255 and difference.max() < 12 / 255  # rounded, and only a little
+    read, expected = rounded.read(drawn), exact.read(drawn)
+    assert all((read[k] - expected[k]).abs().max() < 0.05 for k in expected)
+
+
+def test_bfloat16_handwriting_is_read_by_the_digit_judge_as_the_float32_handwriting_is():
+    exact, rounded = GANGlyphs.from_pretrained(freeze=True), GANGlyphs.from_pretrained(freeze=True,
+                                                                                         precision="bfloat16")
+    labels = torch.arange(10).repeat(50)
+    style = Style(seed=11, variation=1.0)
+    drawn, drawn_rounded = exact.draw(labels, style), rounded.draw(labels, style)
+    assert 0 < (drawn_rounded - drawn).abs().mean() < 1 / 255
+    judge = load_model(Judge, "judge-mnist")
+    read = judge.read(2 * drawn - 1)[0].argmax(1)
+    assert (judge.read(2 * drawn_rounded - 1)[0].argmax(1) == read).float().mean() >= 0.99
+
+
+def test_a_precision_other_than_float32_or_bfloat16_is_refused():
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, got 'float16'"):
+        GANGlyphs.from_pretrained(precision="float16")
 
 
 class ValueDependent(torch.nn.Module):
