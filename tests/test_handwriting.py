@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from kepkreator import Handwriter, InputError, Layout, Style, write
-from kepkreator.handwriting import MAX_CHARACTERS, MAX_LINES, GANGlyphs, compose, parse_text
+from kepkreator.handwriting import MAX_CHARACTERS, MAX_LINES, GANGlyphs, compose, ink_on_paper, parse_text
 from kepkreator.models.cgan import Generator
 
 
@@ -117,6 +117,15 @@ def test_colours_transparency_scale_and_stroke(writer):
     assert large.height == 4 * small.height
     assert ink_pixels(writer("8", seed=0, scale=4, stroke=2)) > ink_pixels(writer("8", seed=0, scale=4, stroke=0))
     assert ink_pixels(writer("8", seed=0, scale=4, stroke=-1)) < ink_pixels(writer("8", seed=0, scale=4, stroke=0))
+
+
+def test_one_ink_is_mixed_with_the_paper_in_proportion_to_its_level():
+    levels = np.array([[0.0, 0.25, 0.5, 1.0]], dtype=np.float32)[:, :, None]
+    on_paper = np.asarray(ink_on_paper(levels, Layout(ink=(200, 0, 40), paper=(0, 100, 255)))).astype(int)
+    expected = [[(0, 100, 255), (50, 75, 201), (100, 50, 148), (200, 0, 40)]]
+    assert np.abs(on_paper - np.array(expected)).max() <= 1
+    clear = np.asarray(ink_on_paper(levels, Layout(ink=(200, 0, 40), paper=None)))
+    assert (clear[0, :, :3] == (200, 0, 40)).all() and clear[0, :, 3].tolist() == [0, 64, 128, 255]
 
 
 def test_compose_crops_each_glyph_to_its_ink():
