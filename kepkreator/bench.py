@@ -26,6 +26,7 @@ import httpx
 import torch
 
 from kepkreator.attributes import AttributeModel
+from kepkreator.batching import fastest_precision
 from kepkreator.cards import markdown_table
 from kepkreator.handwriting import Handwriter
 from kepkreator.loadtest import resident_mib, run_load
@@ -34,9 +35,13 @@ from kepkreator.validation import positive_int
 ROOT = Path(__file__).resolve().parents[1]
 # The app as shipped, its ceiling (the same page with every handler returning a stored result in the server's
 # process), and the app drawing in the server's process instead of render workers, with its networks run as Python
-# modules instead of frozen TorchScript, and with concurrent requests' passes shared.
+# modules instead of frozen TorchScript, computing in float32 whatever the CPU, and with concurrent requests' passes
+# shared.
 APPS = {"app": [], "ceiling": ["--stored-results", "--workers", "0"], "app, drawing in-process": ["--workers", "0"],
-        "app, Python modules": ["--eager-models"], "app, shared passes": ["--share-passes", "--workers", "0"]}
+        "app, Python modules": ["--eager-models"], "app, float32": ["--precision", "float32"],
+        "app, shared passes": ["--share-passes", "--workers", "0"]}
+# How the app runs its networks on this machine (app.py: frozen, in the fastest precision the CPU has).
+SERVED = {"freeze": True, "precision": fastest_precision()}
 STRINGS = {1: "7", 12: "202611230712", 64: "3141592653 5897932384 6264338327 9502884197 1693993751 0582097494"}
 # (row, shipped recipe, flags on top): the shipped recipes, and the face recipe at 128x128, which decided 64x64.
 TRAINING = [("cgan (MNIST)", "cgan-mnist", []), ("judge (MNIST)", "judge-mnist", []),
@@ -62,18 +67,19 @@ def shipped_models(**settings) -> tuple[Handwriter, AttributeModel, AttributeMod
 
 
 def render_latency(runs: int) -> list[dict]:
-    """In-process render times, with the networks frozen as the app serves them and as Python modules."""
+    """In-process render times, with the networks as the app serves them, frozen in float32, and as Python modules."""
     rows: dict[str, dict] = {}
-    for freeze in (True, False):
-        writer, styles, faces = shipped_models(freeze=freeze)
+    settings = {f"as served ({SERVED['precision']})": SERVED, "frozen, float32": {"freeze": True},
+                "Python modules, float32": {}}
+    for label, setting in settings.items():
+        writer, styles, faces = shipped_models(**setting)
         style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
         face = faces.vector(identity={faces.schema["identity"][0]: 0.5, faces.schema["identity"][1]: 0.5},
                             condition=faces.schema["condition"][0], transform="identity")
         cases = {f"handwriting, {n}-character string": (lambda t=text: writer(t)) for n, text in STRINGS.items()}
         cases["QMNIST styles, one digit"] = lambda: styles.generate(style)
         cases["face blending, one face"] = lambda: faces.generate(face)
-        columns = (("p50 ms (frozen, as served)", "p95 ms (frozen)") if freeze
-                   else ("p50 ms (Python modules)", "p95 ms (Python modules)"))
+        columns = (f"p50 ms, {label}", f"p95 ms, {label}")
         for name, fn in cases.items():
             rows.setdefault(name, {"in-process render": name}).update(
                 zip(columns, (f"{v:.1f}" for v in timed(fn, runs))))
@@ -102,7 +108,7 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
     """In-process requests/s with N threads each drawing, every forward pass alone versus shared (batching.py)."""
     rows = []
     for batch in (False, True):
-        writer, styles, faces = shipped_models(batch_requests=batch, freeze=True)
+        writer, styles, faces = shipped_models(batch_requests=batch, **SERVED)
         style = styles.vector(digit="7", writer=styles.schema["writer"][0], colour="red", transform="identity")
         face = faces.vector(identity=faces.schema["identity"][0], condition=faces.schema["condition"][0],
                             transform="identity")
@@ -124,34 +130,35 @@ def shared_passes(callers: list[int], requests: int) -> list[dict]:
 def handler_cpu(runs: int) -> list[dict]:
     """CPU per request of each endpoint's own work (draw, read back, encode and write the image) in this process, on
     one torch thread as the app runs, with the arguments the load test sends: the part of the server's CPU per
-    request that no server setting removes."""
+    request that no server setting removes. With the networks as served, and frozen in float32."""
     from kepkreator.loadtest import ENDPOINTS, request_data
     from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
 
-    writer, styles, faces = shipped_models(freeze=True)
-    # The load test takes each dropdown's first choice from the page, i.e. the schema's first value.
-    choices = {"writer": styles.schema["writer"][0], "identity": faces.schema["identity"][0],
-               "condition": faces.schema["condition"][0]}
-    handlers = {"handwrite": lambda *data: handwriting_tab.handwrite(writer, *data),
-                "style_digit": lambda *data: styles_tab.style_digit(styles, *data),
-                "face": lambda *data: faces_tab.face(faces, *data)}
+    columns = {f"CPU ms/request, as served ({SERVED['precision']})": SERVED,
+               "CPU ms/request, frozen, float32": {"freeze": True}}
+    costs: dict[str, dict[str, float]] = {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        costs = {}
-        for endpoint in ENDPOINTS:
-            handlers[endpoint](*request_data(endpoint, choices, 0))
-            started = time.process_time()
-            for n in range(runs):
-                handlers[endpoint](*request_data(endpoint, choices, n))
-            costs[endpoint] = 1000 * (time.process_time() - started) / runs
+        for column, setting in columns.items():
+            writer, styles, faces = shipped_models(**setting)
+            # The load test takes each dropdown's first choice from the page, i.e. the schema's first value.
+            choices = {"writer": styles.schema["writer"][0], "identity": faces.schema["identity"][0],
+                       "condition": faces.schema["condition"][0]}
+            handlers = {"handwrite": lambda *data: handwriting_tab.handwrite(writer, *data),
+                        "style_digit": lambda *data: styles_tab.style_digit(styles, *data),
+                        "face": lambda *data: faces_tab.face(faces, *data)}
+            for endpoint in ENDPOINTS:
+                handlers[endpoint](*request_data(endpoint, choices, 0))
+                started = time.process_time()
+                for n in range(runs):
+                    handlers[endpoint](*request_data(endpoint, choices, n))
+                costs.setdefault(f"/{endpoint}", {})[column] = 1000 * (time.process_time() - started) / runs
     finally:
         torch.set_num_threads(threads)
-    rows = [{"endpoint's own work, in-process, 1 torch thread": f"/{name}", "CPU ms/request": f"{ms:.1f}"}
-            for name, ms in costs.items()]
-    rows.append({"endpoint's own work, in-process, 1 torch thread": "the load's mix (mean)",
-                 "CPU ms/request": f"{statistics.mean(costs.values()):.1f}"})
-    return rows
+    costs["the load's mix (mean)"] = {column: statistics.mean(c[column] for c in costs.values()) for column in columns}
+    return [{"endpoint's own work, in-process, 1 torch thread": name, **{k: f"{v:.1f}" for k, v in row.items()}}
+            for name, row in costs.items()]
 
 
 def free_port() -> int:
@@ -216,21 +223,18 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
              "server CPU ms/request": median_and_range([r["server_cpu_ms_per_request"] for r in results], 1),
              "load generator CPU ms/request": median_and_range([r["client_cpu_ms_per_request"] for r in results], 1)}
             for (name, n), results in runs.items()]
-    ratios = []
-    for n in clients:
-        app, ceiling = runs[("app", n)], runs[("ceiling", n)]
-        ratios.append({"browser-like clients": n,
-                       "throughput, app / ceiling": median_and_range(
-                           [a["requests_per_second"] / c["requests_per_second"] for a, c in zip(app, ceiling)], 2),
-                       "server CPU per request, app / ceiling": median_and_range(
-                           [a["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"]
-                            for a, c in zip(app, ceiling)], 2),
-                       "throughput, app / app drawing in-process": median_and_range(
-                           [a["requests_per_second"] / e["requests_per_second"]
-                            for a, e in zip(app, runs[("app, drawing in-process", n)])], 2),
-                       "throughput, app / app with Python modules": median_and_range(
-                           [a["requests_per_second"] / e["requests_per_second"]
-                            for a, e in zip(app, runs[("app, Python modules", n)])], 2)})
+    def ratio(n: int, peer: str, measure: str) -> str:
+        """The app's `measure` over `peer`'s, round by round."""
+        return median_and_range([a[measure] / b[measure] for a, b in zip(runs[("app", n)], runs[(peer, n)])], 2)
+
+    throughput, cpu = "requests_per_second", "server_cpu_ms_per_request"
+    ratios = [{"browser-like clients": n,
+               "throughput, app / ceiling": ratio(n, "ceiling", throughput),
+               "server CPU per request, app / ceiling": ratio(n, "ceiling", cpu),
+               "throughput, app / app drawing in-process": ratio(n, "app, drawing in-process", throughput),
+               "throughput, app / app with Python modules": ratio(n, "app, Python modules", throughput),
+               "server CPU per request, app / app in float32": ratio(n, "app, float32", cpu)}
+              for n in clients]
     return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
                           "app peak memory, with its workers' own pages (MiB)": max(peaks)}
 
@@ -273,7 +277,8 @@ def shipped_models(**settings):  # as kepkreator.bench's, without importing the 
             AttributeModel.from_pretrained("gcn-yale", **settings)]
 models = shipped_models()
 stages.append(("+ the three models", rss()))
-models = shipped_models(freeze=True)
+from kepkreator.batching import fastest_precision
+models = shipped_models(freeze=True, precision=fastest_precision())
 stages.append(("+ the same models frozen, as the app serves them (TorchScript)", rss()))
 import app
 demo = app.build_app(*models)
@@ -352,7 +357,9 @@ def main(argv=None) -> None:
     markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results --workers 0`: the same "
                 "page, every handler returning a stored drawing in the server's process), the app drawing in the "
                 "server's process instead of render workers (`--workers 0`), with its networks as Python modules "
-                "(`--eager-models`) and with shared passes (`--share-passes --workers 0`) took turns for "
+                "(`--eager-models`), computing in float32 (`--precision float32`; the app computes in "
+                f"{SERVED['precision']} on this machine) and with shared passes (`--share-passes --workers 0`) took "
+                "turns for "
                 f"{args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
