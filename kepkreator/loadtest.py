@@ -185,7 +185,8 @@ def soak(url: str, total: int, server_pid: int, files: Path | None = None, clien
          rounds: int = 10) -> dict:
     """`total` requests in `rounds` equal rounds of `clients` browser tabs, half of them new visitors and half
     returning ones (sessions seen in an earlier round). After each round: its p50 latency and server CPU per
-    request, the server's resident memory, and the files under `files` (the app's image folders)."""
+    request, requests/s and the cores the server kept busy, its resident memory, and the files under `files` (the
+    app's image folders)."""
     per_client = max(1, total // (rounds * clients))
     seen: list[str] = []
     history = []
@@ -196,7 +197,12 @@ def soak(url: str, total: int, server_pid: int, files: Path | None = None, clien
         result = run_load(url, clients, per_client, server_pid=server_pid, sessions=[*returning, *new])
         history.append({"round": index + 1, "requests": result["ok"], "errors": result["errors"],
                         "first_errors": result["first_errors"], "p50_ms": result["p50_ms"],
+                        "p95_ms": result["p95_ms"], "requests_per_second": result["requests_per_second"],
                         "server_cpu_ms_per_request": result["server_cpu_ms_per_request"],
+                        # Cores the server kept busy: a round slower at the same CPU per request with fewer busy
+                        # cores waited on something other than its own work (the machine, the load generator).
+                        "server_cores_busy": result["server_cpu_ms_per_request"] * result["requests_per_second"]
+                        / 1000,
                         "resident_mib": resident_mib(server_pid),
                         "files": files_under(files) if files else None})
     return {"requests": sum(h["requests"] for h in history), "errors": sum(h["errors"] for h in history),
