@@ -61,3 +61,23 @@ def test_where_fork_is_unsafe_the_drawing_stays_in_process(workers, monkeypatch)
     pid = workers.register(os.getpid)
     workers.start(2)
     assert pid() == os.getpid()
+
+
+def test_an_answer_that_cannot_be_sent_back_is_an_error_and_the_worker_lives_on(workers):
+    unsendable = workers.register(lambda: (lambda: None))  # a lambda cannot be pickled
+    pid = workers.register(os.getpid)
+    workers.start(1)
+    before = pid()
+    with pytest.raises(RuntimeError, match="a render worker could not send its answer back"):
+        unsendable()
+    assert pid() == before
+
+
+def test_stopping_ends_every_worker(workers):
+    pid = workers.register(os.getpid)
+    workers.start(2)
+    started = {pid() for _ in range(10)}
+    assert len(started) == 2
+    workers.stop()
+    assert not set(process_tree(os.getpid())) & started
+    assert pid() == os.getpid()  # stopped: in-process again
