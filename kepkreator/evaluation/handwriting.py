@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from kepkreator.batching import for_serving
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
 from kepkreator.evaluation.common import checklist
 from kepkreator.handwriting import Handwriter, Style
@@ -25,6 +26,7 @@ from kepkreator.models.judge import Judge
 LATENCY_TEXT = "202611230712"
 APP_TRUNCATION = Style().truncation
 APP_DEFAULT = f"generated, app's default neatness ({Style().neatness:g})"
+APP_BFLOAT16 = f"{APP_DEFAULT}, bfloat16 (as served on CPUs with AMX)"
 
 
 def writer_split(data_dir: Path | None) -> tuple[CharacterSet, CharacterSet]:
@@ -35,10 +37,11 @@ def writer_split(data_dir: Path | None) -> tuple[CharacterSet, CharacterSet]:
 
 @torch.no_grad()
 def generate(generator: Generator, labels: torch.Tensor, seed: int, truncation: float = 1.0,
-             batch_size: int = 500) -> torch.Tensor:
+             batch_size: int = 500, precision: str = "float32") -> torch.Tensor:
     rng = torch.Generator().manual_seed(seed)
     z = truncation * torch.randn(len(labels), generator.latent_dim, generator=rng)
-    return torch.cat([generator(zc, lc) for zc, lc in zip(z.split(batch_size), labels.split(batch_size))])
+    network = for_serving(generator, freeze=False, precision=precision)
+    return torch.cat([network(zc, lc) for zc, lc in zip(z.split(batch_size), labels.split(batch_size))])
 
 
 def latency_ms(handwriter: Handwriter, text: str, runs: int = 50) -> tuple[float, float]:
@@ -78,6 +81,8 @@ def evaluate_cgan(args) -> dict:
         # what visitors see: the app's latents are scaled by its default neatness
         APP_DEFAULT: (*judge.read(generate(generator, real.labels, args.seed, APP_TRUNCATION)), real.labels,
                       ref_feats),
+        APP_BFLOAT16: (*judge.read(generate(generator, real.labels, args.seed, APP_TRUNCATION,
+                                            precision="bfloat16")), real.labels, ref_feats),
     }
     scores = {name: score_set(p, f, labels, ref, k=args.k) for name, (p, f, labels, ref) in sets.items()}
     rows = []
