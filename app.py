@@ -71,14 +71,6 @@ def build_app(handwriter: Handwriter, styles: AttributeModel, faces: AttributeMo
     return demo
 
 
-def serving_precision(asked: str) -> str:
-    if asked != "auto":
-        return asked
-    precision = fastest_precision()
-    logging.getLogger("kepkreator.app").info("networks computing in %s (--precision to choose)", precision)
-    return precision
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Run the KepKreator app.")
     # A Space sets GRADIO_SERVER_NAME=0.0.0.0; anywhere else the app stays on loopback unless told.
@@ -124,7 +116,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.torch_threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = {"batch_requests": args.share_passes, "freeze": not args.eager_models,
-                "precision": serving_precision(args.precision)}
+                "precision": fastest_precision() if args.precision == "auto" else args.precision}
     try:
         handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, **settings)
         styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, **settings)
@@ -132,6 +124,7 @@ def main(argv=None) -> None:
     except WeightsError as err:
         print(f"error: cannot start: {err}", file=sys.stderr)
         raise SystemExit(2)
+    logging.getLogger("kepkreator.app").info("networks computing in %s (--precision to choose)", settings["precision"])
     demo = build_app(handwriter, styles, faces, args.concurrency, args.stored_results)
     render_workers.start(args.workers)  # before the server starts its threads
     # SIGTERM (a Space restarting, `kill`) exits like Ctrl+C, so the exit handlers remove the image folders.
