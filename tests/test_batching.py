@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.batching import RequestBatcher, frozen
+from kepkreator.batching import RequestBatcher, for_serving, frozen
 from kepkreator.handwriting import GANGlyphs, Handwriter, Style
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
@@ -167,3 +167,8 @@ class ValueDependent(torch.nn.Module):
 def test_a_network_whose_flow_depends_on_its_input_values_is_refused_rather_than_traced_wrongly():
     with pytest.raises(ValueError, match="ValueDependent cannot be frozen: Converting a tensor to a Python boolean"):
         frozen(ValueDependent(), torch.ones(2, 3))
+
+
+def test_a_value_dependent_network_is_refused_by_its_own_name_in_bfloat16_too():
+    with pytest.raises(ValueError, match="^ValueDependent cannot be frozen"):
+        for_serving(ValueDependent(), torch.ones(2, 3), freeze=True, precision="bfloat16")
