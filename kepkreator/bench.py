@@ -259,6 +259,24 @@ def image_writing(runs: int) -> list[dict]:
     return rows
 
 
+def drawing_writing(runs: int) -> list[dict]:
+    """The handwriting tab's 12-character drawing at its default scale written as PNG from RGB pixels and from the
+    palette of one ink on paper, in memory: why the tab asks `Handwriter` for a palette image."""
+    from kepkreator.ui.files import WRITERS
+
+    writer = Handwriter.from_pretrained()
+    _, options = WRITERS[False]
+    rows = []
+    for name, palette in (("RGB", False), ("palette (as served)", True)):
+        drawn = writer(STRINGS[12], seed=7, scale=3, palette=palette)
+        p50, p95 = timed(lambda: drawn.save(io.BytesIO(), **options), runs)
+        size = io.BytesIO()
+        drawn.save(size, **options)
+        rows.append({f"writing a {len(STRINGS[12])}-character drawing ({drawn.width}x{drawn.height})": f"PNG, {name}",
+                     "p50 ms": f"{p50:.2f}", "p95 ms": f"{p95:.2f}", "KiB": f"{len(size.getvalue()) / 1024:.0f}"})
+    return rows
+
+
 MEMORY_STAGES = """
 import json
 def rss():
@@ -347,6 +365,7 @@ def main(argv=None) -> None:
     sections["passes"] = shared_passes([1, 8, 32], args.runs)
     sections["handlers"] = handler_cpu(4 * args.runs)
     sections["writing"] = image_writing(4 * args.runs)
+    sections["drawing"] = drawing_writing(4 * args.runs)
     sections["app"], sections["ceiling"], extra = app_measures(args.rounds, args.requests, [1, 10, 50])
     sections["training"] = training_throughput(args.train_steps)
     sections["memory"] = memory_stages()

@@ -121,11 +121,20 @@ def test_colours_transparency_scale_and_stroke(writer):
 
 def test_one_ink_is_mixed_with_the_paper_in_proportion_to_its_level():
     levels = np.array([[0.0, 0.25, 0.5, 1.0]], dtype=np.float32)[:, :, None]
-    on_paper = np.asarray(ink_on_paper(levels, Layout(ink=(200, 0, 40), paper=(0, 100, 255)))).astype(int)
+    on_paper = np.asarray(ink_on_paper(levels, Layout(ink=(200, 0, 40), paper=(0, 100, 255))).convert("RGB"))
+    on_paper = on_paper.astype(int)
     expected = [[(0, 100, 255), (50, 75, 201), (100, 50, 148), (200, 0, 40)]]
     assert np.abs(on_paper - np.array(expected)).max() <= 1
     clear = np.asarray(ink_on_paper(levels, Layout(ink=(200, 0, 40), paper=None)))
     assert (clear[0, :, :3] == (200, 0, 40)).all() and clear[0, :, 3].tolist() == [0, 64, 128, 255]
+
+
+def test_a_palette_image_holds_the_same_drawing(writer):
+    drawn = writer("+1 (555) 2026", seed=3, ink=(20, 40, 160), paper=(250, 245, 230))
+    indexed = writer("+1 (555) 2026", seed=3, ink=(20, 40, 160), paper=(250, 245, 230), palette=True)
+    assert (drawn.mode, indexed.mode) == ("RGB", "P")
+    assert np.array_equal(np.asarray(drawn), np.asarray(indexed.convert("RGB")))
+    assert writer("2026", seed=3, paper=None, palette=True).mode == "RGBA"  # transparency keeps its alpha
 
 
 def test_compose_crops_each_glyph_to_its_ink():

@@ -22,7 +22,7 @@ def handwrite(handwriter: Handwriter, text, seed, variation, neatness, ink, pape
     image = handwriter(text, seed=whole_number("seed", seed, 0, 2**63 - 1), variation=variation, neatness=neatness,
                        ink=parse_colour("ink", ink),
                        paper=None if boolean("transparent", transparent) else parse_colour("paper", paper),
-                       stroke=stroke, scale=scale, wrap=line_width)
+                       stroke=stroke, scale=scale, wrap=line_width, palette=True)
     return drawing(image_file(image, text), f"{' '.join(str(text).split())}, handwritten")
 
 
