@@ -236,7 +236,7 @@ def app_measures(rounds: int, requests: int, clients: list[int]) -> tuple[list[d
                "server CPU per request, app / app in float32": ratio(n, "app, float32", cpu)}
               for n in clients]
     return rows, ratios, {"cold start, process start to first image (s)": median_and_range(colds, 1),
-                          "app peak memory, with its workers' own pages (MiB)": max(peaks)}
+                          "app peak memory, with its workers' own pages (MiB)": median_and_range(peaks, 0)}
 
 
 def image_writing(runs: int) -> list[dict]:

@@ -1,4 +1,5 @@
 """Render workers (kepkreator/ui/workers.py): handlers in forked processes, their mistakes and their deaths."""
+import gc
 import os
 import signal
 
@@ -26,6 +27,17 @@ def test_handlers_run_in_the_workers_once_started(workers):
     assert pid() == os.getpid()  # not started: in-process
     workers.start(2)
     assert pid() != os.getpid() and pid() in process_tree(os.getpid())
+
+
+def test_workers_leave_the_objects_they_inherit_out_of_their_collections(workers):
+    frozen, pid = workers.register(gc.get_freeze_count), workers.register(os.getpid)
+    workers.start(1)
+    assert frozen() > 10_000  # the server's objects at the fork, out of the workers' collections
+    assert gc.get_freeze_count() == 0  # the server collects its own as before
+    first = pid()
+    os.kill(first, signal.SIGKILL)
+    assert pid() != first  # answered by a replacement, forked while the server runs
+    assert sorted(frozen() > 10_000 for _ in range(10)) == [True] * 10 and gc.get_freeze_count() == 0
 
 
 def test_a_mistake_in_a_worker_reaches_the_caller_with_its_message(workers):
