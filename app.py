@@ -45,6 +45,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100000")
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
 CSS = """
 .kk-status p { color: #b42318; margin: 0; }
+/* room for the label Gradio lays over an image's top edge, which otherwise hides the top of a wide drawing's ink */
+.kk-output .image-container { padding-top: 28px; }
 @media (max-width: 640px) {
   /* every tab fits in one row of a phone, instead of hiding behind a menu (the hidden copy sizes the row) */
   .tab-wrapper .tab-container button { padding: 6px 8px; font-size: 14px; }

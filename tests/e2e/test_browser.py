@@ -139,6 +139,8 @@ def test_a_phone_number_is_drawn_and_in_view(sized_page, artifacts):
     assert width > 3 * height
     box = page.locator("#hw-output img").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORTS[size]["height"]  # seen without scrolling
+    label = page.locator("#hw-output label").bounding_box()
+    assert label["y"] + label["height"] <= box["y"]  # the label Gradio lays over the image leaves the drawing clear
     page.screenshot(path=str(artifacts / f"handwriting-phone-number-{size}.png"))
 
 
