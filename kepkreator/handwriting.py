@@ -293,8 +293,8 @@ def draw_items(lines: list[list[Item]], source: GlyphSource, style: Style) -> to
 def write(text: str, source: GlyphSource, style: Style = Style(), layout: Layout = Layout(),
           palette: bool = False) -> Image.Image:
     """The text handwritten by `source`, as a PIL image: RGB on paper, RGBA on transparency. With `palette`, one ink
-    on paper comes as a palette image (mode P) of the same pixels, which PNG stores in a third of the bytes and
-    writes several times faster."""
+    on paper comes as a palette image (mode P) of the same pixels, which PNG stores in half the bytes and writes
+    several times faster (*Benchmark*, "writing a 12-character drawing")."""
     style, layout = check_style(style), check_layout(layout)
     lines = parse_text(text, source.classes, layout.wrap)
     size = 28 * layout.scale

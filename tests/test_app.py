@@ -32,7 +32,7 @@ def test_handwrite_returns_a_png_of_the_number(client):
     path = handwrite(client)
     assert path.endswith("2026.png")  # a download named after what it shows
     image = Image.open(path)
-    assert image.format == "PNG" and image.mode == "P"  # one ink on paper: a palette PNG, a third of the bytes
+    assert image.format == "PNG" and image.mode == "P"  # one ink on paper: a palette PNG, half the bytes
     pixels = np.asarray(image.convert("RGB"))
     assert image.width > 1.5 * image.height  # four characters side by side
     assert tuple(pixels[0, 0]) == (255, 255, 255)
