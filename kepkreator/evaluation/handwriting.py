@@ -16,10 +16,12 @@ import torch
 
 from kepkreator.batching import for_serving
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
+from kepkreator.cards import markdown_table
 from kepkreator.evaluation.common import checklist
+from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
 from kepkreator.handwriting import Handwriter, Style
 from kepkreator.hub import load_model
-from kepkreator.metrics import accuracy, score_set
+from kepkreator.metrics import accuracy, frechet_distance, precision_recall, score_set
 from kepkreator.models.cgan import Generator
 from kepkreator.models.judge import Judge
 
@@ -27,6 +29,7 @@ LATENCY_TEXT = "202611230712"
 APP_TRUNCATION = Style().truncation
 APP_DEFAULT = f"generated, app's default neatness ({Style().neatness:g})"
 APP_BFLOAT16 = f"{APP_DEFAULT}, bfloat16 (as served on CPUs with AMX)"
+HOG_COMPONENTS = 32  # the reference's leading principal components of HOG features, where FD and k-NN are read
 
 
 def writer_split(data_dir: Path | None) -> tuple[CharacterSet, CharacterSet]:
@@ -74,13 +77,12 @@ def evaluate_cgan(args) -> dict:
     in_real = split_by_writer(held_out.writers, holdout=0.5, seed=args.seed)
     real, reference = held_out.subset(in_real), held_out.subset(~in_real)
     ref_probs, ref_feats = judge.read(reference.as_float())
+    images = {"real, unseen writers": real.as_float(), "generated": generate(generator, real.labels, args.seed),
+              # what visitors see: the app's latents are scaled by its default neatness
+              APP_DEFAULT: generate(generator, real.labels, args.seed, APP_TRUNCATION)}
     sets = {
         "real, held-out writers (reference)": (ref_probs, ref_feats, reference.labels, None),
-        "real, unseen writers": (*judge.read(real.as_float()), real.labels, ref_feats),
-        "generated": (*judge.read(generate(generator, real.labels, args.seed)), real.labels, ref_feats),
-        # what visitors see: the app's latents are scaled by its default neatness
-        APP_DEFAULT: (*judge.read(generate(generator, real.labels, args.seed, APP_TRUNCATION)), real.labels,
-                      ref_feats),
+        **{name: (*judge.read(drawn), real.labels, ref_feats) for name, drawn in images.items()},
         APP_BFLOAT16: (*judge.read(generate(generator, real.labels, args.seed, APP_TRUNCATION,
                                             precision="bfloat16")), real.labels, ref_feats),
     }
@@ -103,6 +105,7 @@ def evaluate_cgan(args) -> dict:
         ("recall at least 0.95x real-vs-real", gen["recall"] >= 0.95 * other["recall"],
          f"{gen['recall']:.3f} vs 0.95 x {other['recall']:.3f}"),
     ]
+    outsider = hog_coverage(reference.as_float(), images, args.k, args.seed)
     p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
     notes = (f"{len(real)} digits in the real and generated sets, {len(reference)} in the reference (writers split "
              f"with seed {args.seed}), k = {args.k} for precision/recall, features and probabilities from "
@@ -110,6 +113,28 @@ def evaluate_cgan(args) -> dict:
              f"they are scaled by {APP_TRUNCATION:g}), seed {args.seed}. The targets are checked without truncation."
              f"\n\n"
              + checklist(checks)
+             + "\n\nRead by a reader of another kind than the judge (no trained network: histograms of oriented "
+             f"gradients, projected on the reference's {HOG_COMPONENTS} leading principal components), against the "
+             "same reference; told apart: the cross-validated accuracy of a linear classifier on HOG features "
+             "telling the set from the reference (50%: it cannot).\n\n" + markdown_table(outsider)
              + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
-    return {"rows": rows, "notes": notes, "scores": scores, "latency_ms": {"p50": p50, "p95": p95}}
+    return {"rows": rows, "notes": notes, "scores": scores, "hog": outsider, "latency_ms": {"p50": p50, "p95": p95}}
+
+
+def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int, seed: int) -> list[dict]:
+    """FD, precision, recall and a two-sample test of each set against the reference, on HOG features: edges
+    and their directions, which no network here was trained to produce or to read."""
+    features = {name: torch.from_numpy(hog_features(images)).float() for name, images in
+                {"reference": reference, **sets}.items()}
+    mean = features["reference"].mean(dim=0)
+    basis = torch.linalg.svd(features["reference"] - mean, full_matrices=False).Vh[:HOG_COMPONENTS].T
+    ref = (features["reference"] - mean) @ basis
+    rows = []
+    for name, images in sets.items():
+        points = (features[name] - mean) @ basis
+        precision, recall = precision_recall(ref, points, k=k)
+        rows.append({"images, read by HOG": name, "FD": f"{frechet_distance(ref, points):.3f}",
+                     "precision": f"{precision:.3f}", "recall": f"{recall:.3f}",
+                     "told apart": f"{100 * two_sample_accuracy(reference, images, seed):.1f}%"})
+    return rows
