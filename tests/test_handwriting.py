@@ -3,9 +3,11 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from kepkreator import Handwriter, InputError, Layout, Style, write
-from kepkreator.handwriting import MAX_CHARACTERS, MAX_LINES, GANGlyphs, compose, ink_on_paper, parse_text
+from kepkreator.handwriting import (MAX_CHARACTERS, MAX_LINES, GANGlyphs, blur, compose, enlarging_matrix, ink_on_paper,
+                                    parse_text)
 from kepkreator.models.cgan import Generator
 
 
@@ -104,6 +106,19 @@ def test_large_output_has_crisp_pen_edges(writer):
     ink = image < 225
     partial = ((image > 30) & ink).sum() / ink.sum()
     assert partial < 0.25
+
+
+def test_enlarging_and_blurring_as_matrices_equal_resampling_and_convolving():
+    images = torch.rand(3, 2, 28, 28)
+    enlarge = enlarging_matrix(28, 3)
+    resampled = F.interpolate(images, size=(84, 84), mode="bicubic", align_corners=False)
+    assert torch.allclose(enlarge @ images @ enlarge.T, resampled, atol=1e-5)
+    sigma, radius = 1.2, 3
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel = torch.outer(taps, taps) / taps.sum() ** 2
+    wide = torch.rand(2, 2, 20, 33)  # not square, and edges repeated on every side
+    convolved = F.conv2d(F.pad(wide, (radius,) * 4, mode="replicate"), kernel.expand(2, 1, -1, -1), groups=2)
+    assert torch.allclose(blur(wide, sigma), convolved, atol=1e-5)
 
 
 def test_colours_transparency_scale_and_stroke(writer):
