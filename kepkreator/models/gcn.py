@@ -60,7 +60,10 @@ class ModulatedNorm(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        return self.norm(x) * (1 + self.scale(condition)[:, :, None, None]) + self.shift(condition)[:, :, None, None]
+        # One multiply-add: on channels-last bfloat16 maps, as served, a multiply and a broadcast add took 4 times
+        # as long (a face's pass 1.20 -> 0.91 ms in-process, one thread).
+        return torch.addcmul(self.shift(condition)[:, :, None, None], self.norm(x),
+                             1 + self.scale(condition)[:, :, None, None])
 
 
 class ModulatedUpBlock(nn.Module):
