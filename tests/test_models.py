@@ -80,3 +80,25 @@ def test_attribute_models_keep_the_schema_order_through_config_json(tmp_path):
     AttributeClassifier(pairs, image_size=64, channels=1, width=8).save_pretrained(tmp_path / "c")
     logits = load_model(AttributeClassifier, tmp_path / "c")(torch.rand(2, 1, 64, 64))
     assert list(logits) == ["zeta", "alpha"] and logits["alpha"].shape == (2, 3)
+
+
+def test_blend_norm_draws_people_as_before_and_gives_a_blend_a_persons_strength(tmp_path):
+    from kepkreator.models.gcn import AttributeGenerator
+
+    pairs = [("identity", ["a", "b", "c"]), ("condition", ["x", "y"])]
+    settings = dict(image_size=28, channels=1, width=16, modulated=True, content=["identity"])
+    plain = AttributeGenerator(pairs, **settings).eval()
+    normed = AttributeGenerator(pairs, **settings, blend_norm=True).eval()
+    normed.load_state_dict(plain.state_dict())
+    person, blend = torch.tensor([[0.0, 1, 0, 1, 0]]), torch.tensor([[0.5, 0.5, 0, 1, 0]])
+    assert torch.allclose(normed(person), plain(person), atol=1e-6)
+    codes = plain.project[0].weight
+    strength = codes[:, :2].norm(dim=0).mean()
+    code = lambda generator, vector: generator.content_code(vector[:, :3]) @ codes.T
+    assert code(plain, blend).norm() < 0.9 * strength
+    assert torch.isclose(code(normed, blend).norm(), strength)
+    assert not torch.equal(normed(blend), plain(blend))
+    normed.save_pretrained(tmp_path / "g")
+    assert load_model(AttributeGenerator, tmp_path / "g").blend_norm
+    with pytest.raises(ValueError, match="needs content"):
+        AttributeGenerator(pairs, **{**settings, "content": None}, blend_norm=True)

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
@@ -141,6 +142,17 @@ def readable_conditions(schema: dict, dataset: str) -> list[int]:
     return [conditions.index(c) for c in READABLE.get(dataset, conditions) if c in conditions]
 
 
+@contextlib.contextmanager
+def codes_mixed_plainly(model: AttributeModel):
+    """Inside, a model with `blend_norm` draws blends from the plain mix of the codes (as trained), for comparison.
+    Only for a model whose networks run as Python modules (not frozen)."""
+    model.generator.blend_norm = False
+    try:
+        yield
+    finally:
+        model.generator.blend_norm = True
+
+
 @torch.no_grad()
 def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn.Module], dataset: str,
                  seed: int) -> dict:
@@ -165,6 +177,10 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         if mask.any():
             readable[name] = top1(reader, faces[0][mask], faces[1][mask], faces[2].subset(mask))["condition"]
     blends, a, b = blend_faces(model, seed)
+    plain = None
+    if model.generator.blend_norm:
+        with codes_mixed_plainly(model):
+            plain = blend_faces(model, seed)[0]
     real_train_upright = train.upright.images.float() / 255
     every = every_pair(model)
     mse = {name: per_image_mse(images, real) for name, images in (
@@ -185,6 +201,9 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
             "generated 0.5 blends": {"sharpness": sharpness(blends),
                                      "told_apart": two_sample_accuracy(real_train_upright, blends, seed)}},
         "blend_top2_share": {name: top_two_share(reader, blends, a, b) for name, reader in readers.items()},
+        "plain_blends": None if plain is None else {
+            "sharpness": sharpness(plain),
+            "top2_share": {name: top_two_share(reader, plain, a, b) for name, reader in readers.items()}},
         "pixel_mix_top2_share": pixel_mix_blends(train, readers, seed),
     }
 
@@ -252,8 +271,14 @@ def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str
                                    for name, entry in figures["realism"].items()]))
     notes.append(f"Blends: the share of faces whose two source identities are a reader's top two, out of {BLENDS} "
                  f"random pairs (seed {seed}):\n\n" + markdown_table(
-                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)",
+                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)"
+                                + (", the mixed code's norm restored (`blend_norm`)" if figures.get("plain_blends")
+                                   else ""),
                        **{f"`{n}`": percent(v) for n, v in figures["blend_top2_share"].items()}},
+                      *([{"faces": "the same GCN and pairs, the codes mixed plainly (as trained; sharpness "
+                                   f"{figures['plain_blends']['sharpness'] / reference:.2f}x)",
+                          **{f"`{n}`": percent(v) for n, v in figures["plain_blends"]["top2_share"].items()}}]
+                        if figures.get("plain_blends") else []),
                       {"faces": "reference: pixel mean of real A and real B faces in one condition",
                        **{f"`{n}`": percent(v) for n, v in figures["pixel_mix_top2_share"].items()}}]))
     notes.append(checklist(face_checks(figures, judges[0], dataset)))
