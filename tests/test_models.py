@@ -102,3 +102,10 @@ def test_blend_norm_draws_people_as_before_and_gives_a_blend_a_persons_strength(
     assert load_model(AttributeGenerator, tmp_path / "g").blend_norm
     with pytest.raises(ValueError, match="needs content"):
         AttributeGenerator(pairs, **{**settings, "content": None}, blend_norm=True)
+    two_parts = [("digit", ["0", "1"]), ("writer", ["p", "q", "r"]), ("colour", ["red", "blue"])]
+    both = dict(settings, content=["digit", "writer"])
+    plain, normed = (AttributeGenerator(two_parts, **both, blend_norm=on).eval() for on in (False, True))
+    normed.load_state_dict(plain.state_dict())
+    one_of_each = torch.tensor([[0.0, 1, 0, 0, 1, 1, 0]])  # each content attribute's code kept as it is
+    assert torch.allclose(normed.content_code(one_of_each[:, :5]), one_of_each[:, :5])
+    assert torch.allclose(normed(one_of_each), plain(one_of_each), atol=1e-6)

@@ -132,6 +132,8 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
             offsets[name] = range(position, position + len(self.schema[name]))
             position += len(self.schema[name])
         self.content_columns = [i for name in (self.content or read) for i in offsets[name]]
+        sizes = [len(self.schema[name]) for name in self.content]
+        self.content_parts = [(sum(sizes[:k]), sum(sizes[:k + 1])) for k in range(len(sizes))]  # in content_columns
         self.style_columns = [i for name in (style if self.content else read) for i in offsets[name]]
         self.start, ups = base_size(image_size)
         widths = [max(2 * width // 2 ** i, 16) for i in range(ups + 1)]
@@ -177,14 +179,19 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
         return self.body(h)
 
     def content_code(self, content: torch.Tensor) -> torch.Tensor:
-        """The content attributes as the projection reads them: themselves, or with `blend_norm` scaled so that the
-        projection's weights make a code of the weighted mean norm of the mixed values' codes."""
+        """The content attributes as the projection reads them: themselves, or with `blend_norm` each attribute's
+        part scaled so that the projection's weights make of it a code of the weighted mean norm of the mixed values'
+        codes."""
         if not self.blend_norm:
             return content
         weights = self.project[0].weight  # out x in: column i is value i's code
-        wanted = content @ weights.norm(dim=0)
-        made = (content @ weights.T).norm(dim=1)
-        return content * (wanted / made.clamp(min=1e-12))[:, None]
+        lengths = weights.norm(dim=0)
+        parts = []
+        for start, end in self.content_parts:
+            part = content[:, start:end]
+            made = (part @ weights[:, start:end].T).norm(dim=1)
+            parts.append(part * (part @ lengths[start:end] / made.clamp(min=1e-12))[:, None])
+        return torch.cat(parts, dim=1)
 
     def forward(self, attributes: torch.Tensor) -> torch.Tensor:
         condition, transform = self.split(attributes)
