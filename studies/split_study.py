@@ -96,6 +96,8 @@ def split_row(split: int, figures: dict, guided: list[int]) -> dict:
             "sharpness": f"{realism['generated held-out']['sharpness'] / realism['real held-out']['sharpness']:.2f}x",
             "0.5 blends, both on top (pixel mix)": f"{percent(figures['blend_top2_share'][JUDGE])} "
                                                    f"({percent(figures['pixel_mix_top2_share'][JUDGE])})",
+            **({"0.5 blends, codes mixed plainly": percent(figures["plain_blends"]["top2_share"][JUDGE])}
+               if figures.get("plain_blends") else {}),
             "MSE (identity-mean)": f"{figures['mse']['GCN']['mse']:.4f} "
                                    f"({figures['mse']['identity-mean baseline']['mse']:.4f})",
             "trained in": f"{figures['training_minutes']:.1f} min"}
