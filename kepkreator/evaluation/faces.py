@@ -146,11 +146,11 @@ def readable_conditions(schema: dict, dataset: str) -> list[int]:
 def codes_mixed_plainly(model: AttributeModel):
     """Inside, a model with `blend_norm` draws blends from the plain mix of the codes (as trained), for comparison.
     Only for a model whose networks run as Python modules (not frozen)."""
-    model.generator.blend_norm = False
+    saved, model.generator.blend_norm = model.generator.blend_norm, False
     try:
         yield
     finally:
-        model.generator.blend_norm = True
+        model.generator.blend_norm = saved
 
 
 @torch.no_grad()
