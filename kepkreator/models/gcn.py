@@ -103,8 +103,8 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
     layers. A combination never seen in training then meets no interaction the network learned for it alone, and
     a blend of two identities mixes their feature maps, not their pixels.
     `blend_norm` (with `content`) gives a blended content code the norm of the codes it mixes, weighted as they are:
-    two people's codes are far from parallel, so their plain 0.5 mix is a code 0.70-0.73 times as long as theirs
-    (the shipped faces), a strength the network never met in training, and it drew a faded face. Rescaled, the mix keeps
+    two people's codes are far from parallel, so their plain 0.5 mix is a shorter code than either's, a strength
+    the network never met in training, and it drew a faded face. Rescaled, the mix keeps
     its direction and reaches the network with a person's strength, as interpolating GAN latents along the sphere
     does rather than through its inside (White 2016). A one-hot vector's code is unchanged. A setting of a trained
     model's config.json: the training loop builds its generators without it.
