@@ -185,12 +185,12 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
         if not self.blend_norm:
             return content
         weights = self.project[0].weight  # out x in: column i is value i's code
-        lengths = weights.norm(dim=0)
         parts = []
         for start, end in self.content_parts:
             part = content[:, start:end]
-            made = (part @ weights[:, start:end].T).norm(dim=1)
-            parts.append(part * (part @ lengths[start:end] / made.clamp(min=1e-12))[:, None])
+            gram = weights[:, start:end].T @ weights[:, start:end]  # the codes' dot products: a constant once frozen
+            made = ((part @ gram) * part).sum(dim=1).clamp(min=1e-24).sqrt()
+            parts.append(part * (part @ gram.diagonal().sqrt() / made)[:, None])
         return torch.cat(parts, dim=1)
 
     def forward(self, attributes: torch.Tensor) -> torch.Tensor:
