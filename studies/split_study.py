@@ -64,16 +64,16 @@ def shorter_schedule(steps: int) -> list[str]:
     return ["--steps", str(steps), "--cooldown", str(round(steps * recipe["cooldown"] / recipe["steps"]))]
 
 
-def shipped_blend_norm() -> bool:
-    """How the shipped model draws blends (`blend_norm` in its config.json, a drawing setting the training loop
-    leaves off): each split's model draws them the same way."""
-    return bool(json.loads((weights_path(SHIPPED_MODEL) / "config.json").read_text()).get("blend_norm", False))
+def recipe_blend_norm() -> bool:
+    """How the recipe's model draws blends (--blend-norm): each split's model draws them so, also one trained
+    before the flag wrote the setting into config.json (it changes no weights)."""
+    return bool(RECIPES["gcn-yale"].defaults().get("blend_norm", False))
 
 
 def measure_split(model_folder: Path, judge_folder: Path, data_dir: Path | None) -> dict:
     """The figures `python -m kepkreator.evaluate faces` gives, on this split, with this split's Fisherface judge."""
     model = AttributeModel.from_pretrained(model_folder)
-    model.generator.blend_norm = shipped_blend_norm()
+    model.generator.blend_norm = recipe_blend_norm()
     check_same_split(judge_folder, model_folder, str(judge_folder), str(model_folder))
     data = faces_as_trained(model_folder, data_dir)
     figures = face_figures(model, data, {JUDGE: load_model(FisherfaceJudge, judge_folder)}, "yale", seed=0)
@@ -130,7 +130,7 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
             "faces); sharpness is the held-out faces' high-frequency energy over the real ones'; a 0.5 blend counts "
             "when the Fisherface judge puts both people on its top two (in brackets: the same judge on 50/50 pixel "
             "mixes of two real training faces in one condition; every split's model draws its blends as the shipped "
-            f"model does, {'with' if shipped_blend_norm() else 'without'} `blend_norm`). Split 0 is the "
+            f"model does, {'with' if recipe_blend_norm() else 'without'} `blend_norm`). Split 0 is the "
             f"shipped model; the settings were chosen while looking at the figures of the splits marked guided "
             f"({', '.join(map(str, guided)) or 'none'}).\n\n" + markdown_table(rows) + summary + "\n")
 

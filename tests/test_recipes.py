@@ -16,4 +16,6 @@ def test_a_recipe_holds_the_settings_of_its_shipped_run(name):
     run = {**record["run_config"], **record.get("card", {}).get("hyperparameters", {})}
     if "steps" in record:  # a fitted model (Fisherfaces) has none
         run["steps"] = record["steps"]
+    if settings.pop("blend_norm", False):  # a drawing setting, which the shipped model's config.json holds
+        assert json.loads((ROOT / RECIPES[name].defaults()["output_dir"] / "config.json").read_text())["blend_norm"]
     assert {flag: run.get(flag, "(not recorded)") for flag in settings} == settings

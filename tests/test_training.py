@@ -6,6 +6,8 @@ import sys
 import pytest
 import torch
 
+from kepkreator.hub import load_model
+from kepkreator.models.gcn import AttributeGenerator
 from tests.conftest import ROOT, TINY, assert_same, run, tensors
 
 
@@ -198,7 +200,8 @@ ADVERSARIAL = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit"
 def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resumes_exactly(tmp_path):
     run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "whole"))
     run(*ADVERSARIAL, "--steps", "2", "--output-dir", str(tmp_path / "split"))
-    resumed = run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "split"), "--resume")
+    # --blend-norm only chooses how the saved model draws blends, so it may be added on resuming
+    resumed = run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "split"), "--resume", "--blend-norm")
     assert "resumed from step 2" in resumed.stdout + resumed.stderr and "d=" in resumed.stderr
     checkpoint = tensors(tmp_path / "whole", "checkpoint.safetensors")
     assert any(k.startswith("module.discriminator.") for k in checkpoint)
@@ -207,6 +210,8 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
     assert_same(checkpoint, tensors(tmp_path / "split", "checkpoint.safetensors"))
     config = json.loads((tmp_path / "whole" / "config.json").read_text())
     assert config["content"] == ["identity"] and config["exact_transform"] and config["modulated"]
+    assert not config["blend_norm"]
+    assert load_model(AttributeGenerator, tmp_path / "split").blend_norm
 
 
 def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
@@ -322,6 +327,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--colour-mixes", "1.5"], "--colour-mixes is a share of the images, from 0 to 1, got 1.5"),
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
+    (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
     (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
     (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
     (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),
@@ -341,8 +347,9 @@ def test_a_recipe_sets_defaults_and_flags_still_win(tmp_path):
                  "--cooldown", "0", "--output-dir", str(tmp_path))
     assert result.returncode == 0
     record = json.loads((tmp_path / "training.json").read_text())
-    recorded = record["run_config"]
+    recorded = {**record["run_config"], **record["card"]["hyperparameters"]}
     for name, value in RECIPES["gcn-yale"].defaults().items():
         if name not in ("steps", "batch_size", "cooldown", "output_dir"):
             assert recorded[name] == value, name
     assert record["steps"] == 1 and recorded["batch_size"] == 8
+    assert json.loads((tmp_path / "config.json").read_text())["blend_norm"]

@@ -11,6 +11,7 @@ from real images. Held-out combinations never reach either network.
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -276,8 +277,19 @@ class GCNTask:
             return self.classifier
         self.classifier.eval().save_pretrained(output_dir / "classifier")
         self.generator.eval().save_pretrained(output_dir)
+        if self.args.blend_norm:
+            draw_blends_normed(output_dir)
         write_card(self.generator, output_dir)
         return self.generator
+
+
+def draw_blends_normed(model_dir: Path) -> None:
+    """Turn on `blend_norm` in a saved generator's config.json. It is a drawing setting: the loop trains on the
+    plain mixes, and the saved model draws blends at the length of the codes it mixes."""
+    config_path = model_dir / "config.json"
+    config = json.loads(config_path.read_text())
+    config["blend_norm"] = True
+    config_path.write_text(json.dumps(config, sort_keys=True, indent=2))
 
 
 def check_gcn_arguments(args: argparse.Namespace) -> None:
@@ -286,7 +298,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
     generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0, "adversarial_weight": 0.0,
                        "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
-                       "generator": "plain", "content": None}
+                       "generator": "plain", "content": None, "blend_norm": False}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
         if isinstance(value, float) and value < 0:
@@ -296,6 +308,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
         fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
              "discriminator: it needs both")
+    if args.blend_norm and not args.content:
+        fail("--blend-norm rescales blended --content codes: it needs --content")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
     if args.mix_even > 1:
@@ -352,6 +366,9 @@ def train(argv=None) -> None:
     parser.add_argument("--content", nargs="+", default=None, metavar="ATTRIBUTE",
                         help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
                              "the others alone modulate the layers (default: every attribute does both)")
+    parser.add_argument("--blend-norm", action="store_true",
+                        help="with --content: the saved model draws a blend from a code as long as the mixed codes, "
+                             "not their shorter plain mix (config.json's blend_norm; training is unchanged)")
     parser.add_argument("--exact-transform", action="store_true",
                         help="draw upright and apply the transform attribute exactly instead of learning it")
     parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
@@ -389,7 +406,7 @@ def train(argv=None) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings, records={"data": record(data_settings),
+    run = Run(args, accelerator, settings, resumable=("blend_norm",), records={"data": record(data_settings),
                                                     "model": asdict(model_settings(args))})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
@@ -402,7 +419,7 @@ def train(argv=None) -> None:
                                                            "mix_weight", "mix_even", "cooldown", "shift", "generator",
                                                            "exact_transform", "beta1", "adversarial_weight", "lr_d",
                                                            "adversarial_blend_weight", "d_width", "d_shift", "d_cutout",
-                                                           "colour_mixes")},
+                                                           "colour_mixes", "blend_norm")},
     })
 
 
