@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from kepkreator.data.attributes import one_hot_parts
 from kepkreator.hub import load_model
 from kepkreator.models.gcn import AttributeGenerator
 from tests.conftest import ROOT, TINY, assert_same, run, tensors
@@ -214,71 +215,104 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
     assert load_model(AttributeGenerator, tmp_path / "split").blend_norm
 
 
-def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
-    """A condition only one side showed (a held-out pair, a blend) would give the generated images away."""
+FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5, lr_d=2e-4,
+                 mix_weight=0, mix_even=0, dataset="yale", width=8, generator="modulated", content=["identity"],
+                 exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
+                 d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0)
+
+
+def face_batch(data_dir):
+    """The Yale training faces at 32x32 and a batch of 16 of them."""
+    from kepkreator.data.faces import face_styles, read_yale
+
+    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
+    rows = torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:16]
+    return faces, (faces.images[rows], faces.attributes[rows])
+
+
+def face_task(faces, **changes):
+    """A small face task with FACE_TASK's settings, changed as asked."""
     import argparse
 
     from accelerate import Accelerator
 
-    from kepkreator.data.attributes import one_hot_parts
-    from kepkreator.data.faces import face_styles, read_yale
     from train.gcn import GCNTask
 
-    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
-    args = argparse.Namespace(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5,
-                              lr_d=2e-4, mix_weight=0, dataset="yale", width=8, generator="modulated",
-                              content=["identity"], exact_transform=True, d_width=8, adversarial_weight=0.1,
-                              d_shift=2, d_cutout=False)
-    task = GCNTask(args, faces, Accelerator(cpu=True))
+    return GCNTask(argparse.Namespace(**{**FACE_TASK, **changes}), faces, Accelerator(cpu=True))
+
+
+def one_face_step(faces, batch, spy: list | None = None, **changes):
+    """A small face task after one training step from a fixed seed; `spy` collects what its discriminator judged."""
+    torch.manual_seed(0)
+    task = face_task(faces, **changes)
+    if spy is not None:
+        judge = task.d
+        task.d = lambda images, condition: spy.append((images.detach(), condition)) or judge(images, condition)
+    torch.manual_seed(1)
+    task.training_step(batch, 0)
+    return task
+
+
+def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
+    """A condition only one side showed (a held-out pair, a blend) would give the generated images away."""
+    faces, (images, attributes) = face_batch(data_dir)
+    task = face_task(faces, d_shift=2)
     seen = []
     judge = task.d
     task.d = lambda images, condition: seen.append(condition) or judge(images, condition)
-    rows = torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:16]
-    attributes = faces.attributes[rows]
-    task.adversarial_terms(faces.images[rows].float() / 255, attributes, one_hot_parts(attributes, faces.schema))
+    task.adversarial_terms(images.float() / 255, attributes, one_hot_parts(attributes, faces.schema))
     upright = attributes.clone()
     upright[:, list(faces.schema).index("transform")] = 0
     expected, _ = task.generator.split(torch.cat(one_hot_parts(upright, faces.schema), 1))
     assert len(seen) == 3 and all(torch.equal(condition, expected) for condition in seen)
 
 
+def assert_only_the_generator_learned(changed, unchanged) -> None:
+    # Parameters, not buffers: spectral norm's power iteration steps at every forward, whatever the input.
+    learned = dict(changed.modules["discriminator"].named_parameters())
+    for name, value in unchanged.modules["discriminator"].named_parameters():
+        assert torch.equal(learned[name], value), name
+    assert any(not torch.equal(value, unchanged.generator.state_dict()[name])
+               for name, value in changed.generator.state_dict().items())
+
+
+def test_unseen_combinations_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
+    """The unseen-combination term draws each row's identity in another row's condition, upright, and moves the
+    generator only."""
+    faces, batch = face_batch(data_dir)
+    judged = []
+    with_unseen, without = one_face_step(faces, batch, judged, unseen_weight=1.0), one_face_step(faces, batch)
+    assert_only_the_generator_learned(with_unseen, without)
+    _, condition = judged[-1]  # after the discriminator's step and the adversarial loss: the unseen term's
+    names = list(faces.schema)
+    identity, chosen = (condition[:, with_unseen.generator.content_columns].argmax(1),
+                        condition[:, with_unseen.generator.style_columns].argmax(1))
+    assert torch.equal(identity, batch[1][:, names.index("identity")])
+    assert sorted(chosen.tolist()) == sorted(batch[1][:, names.index("condition")].tolist())  # the batch's, moved
+    assert not torch.equal(chosen, batch[1][:, names.index("condition")])
+
+    judged.clear()
+    assert batch[1][:, names.index("transform")].unique().numel() > 1  # turned rows among them
+    generator = with_unseen.generator.eval()
+    with torch.no_grad():
+        with_unseen.unseen_combinations(one_hot_parts(batch[1], faces.schema))
+        images, condition = judged[-1]
+        upright = torch.zeros(len(condition), len(faces.schema["transform"]))
+        upright[:, 0] = 1
+        assert torch.equal(images, generator(torch.cat([condition, upright], 1)))
+
+
 def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
     """The blend term moves the generator only: one step with it and one without, from the same seed, leave the
     same discriminator and different generators; what the discriminator judged of a blend is the upright drawing."""
-    import argparse
+    faces, batch = face_batch(data_dir)
 
-    from accelerate import Accelerator
-
-    from kepkreator.data.faces import face_styles, read_yale
-    from train.gcn import GCNTask
-
-    faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
-    rows = torch.randperm(len(faces), generator=torch.Generator().manual_seed(0))[:16]
-    batch = (faces.images[rows], faces.attributes[rows])
-
-    def one_step(blend_weight: float, spy: list | None = None) -> GCNTask:
-        args = argparse.Namespace(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5,
-                                  lr_d=2e-4, mix_weight=1.0, mix_even=0, dataset="yale", width=8, generator="modulated",
-                                  content=["identity"], exact_transform=True, d_width=8, adversarial_weight=0.1,
-                                  adversarial_blend_weight=blend_weight, d_shift=0, d_cutout=False, steps=10,
-                                  cooldown=0, shift=0, coop_weight=0.01, blend_weight=0)
-        torch.manual_seed(0)
-        task = GCNTask(args, faces, Accelerator(cpu=True))
-        if spy is not None:
-            judge = task.d
-            task.d = lambda images, condition: spy.append((images.detach(), condition)) or judge(images, condition)
-        torch.manual_seed(1)
-        task.training_step(batch, 0)
-        return task
+    def one_step(blend_weight: float, spy: list | None = None):
+        return one_face_step(faces, batch, spy, mix_weight=1.0, adversarial_blend_weight=blend_weight)
 
     judged = []
     with_blends, without = one_step(0.5, judged), one_step(0.0)
-    # Parameters, not buffers: spectral norm's power iteration steps at every forward, whatever the input.
-    learned = dict(with_blends.modules["discriminator"].named_parameters())
-    for name, value in without.modules["discriminator"].named_parameters():
-        assert torch.equal(learned[name], value), name
-    assert any(not torch.equal(value, without.generator.state_dict()[name])
-               for name, value in with_blends.generator.state_dict().items())
+    assert_only_the_generator_learned(with_blends, without)
     _, condition = judged[-1]  # after the discriminator's step and its adversarial loss: the blends
     assert ((condition > 0) & (condition < 1)).any()  # fractional identities reached it
 
@@ -328,6 +362,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
+    (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
     (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
     (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),

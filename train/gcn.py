@@ -108,6 +108,8 @@ class GCNTask:
             self.g, self.g_opt_p = prepared["generator"]
         if "discriminator" in prepared:
             self.d, self.d_opt_p = prepared["discriminator"]
+        self.style_names = [name for name in data.schema if name not in (args.content or []) and not
+                            (args.exact_transform and name == TRANSFORM)]
         if args.mix_weight:
             self.mixes = Partners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
@@ -143,6 +145,10 @@ class GCNTask:
             adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets)
             g_loss = g_loss + self.args.adversarial_weight * adversarial
             losses["adv"] = adversarial.item()
+        if self.args.unseen_weight:
+            unseen = self.unseen_combinations(targets)
+            g_loss = g_loss + self.args.unseen_weight * unseen
+            losses["unseen"] = unseen.item()
         if self.args.blend_weight:
             blending = self.blend_cooperation(attributes)
             g_loss = g_loss + self.args.blend_weight * blending
@@ -206,6 +212,27 @@ class GCNTask:
         self.accelerator.backward(d_loss)
         self.d_opt_p.step()
         return -self.d(self.d_augment(fake), condition).mean(), d_loss.item()
+
+    def unseen_combinations(self, targets: list[torch.Tensor]) -> torch.Tensor:
+        """Each row's content (a face's identity) drawn with another row's style attributes (its condition),
+        upright: mostly combinations no real image shows, held-out ones among them. No image is there to
+        reconstruct, so they get the terms that need none, as the batch's own images do: the cooperating
+        classifier must read the combination, and the discriminator judges it but never learns from it (it would
+        learn to refuse combinations it has no real image of)."""
+        names = list(self.schema)
+        order = torch.randperm(len(targets[0]), device=targets[0].device)
+        parts = [part[order] if name in self.style_names else part for name, part in zip(names, targets)]
+        if self.generator.exact_transform:
+            column = names.index(TRANSFORM)
+            parts[column] = torch.zeros_like(parts[column])
+            parts[column][:, 0] = 1
+        vectors = torch.cat(parts, 1)
+        drawn = self.g(vectors)
+        loss = self.args.coop_weight * self.cooperation(drawn, parts)
+        if self.args.adversarial_weight:
+            condition, _ = self.generator.split(vectors)
+            loss = loss - self.args.adversarial_weight * self.d(self.d_augment(drawn), condition).mean()
+        return loss
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted and get a grey
@@ -296,9 +323,9 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    generator_flags = {"blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0, "adversarial_weight": 0.0,
-                       "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
-                       "generator": "plain", "content": None, "blend_norm": False}
+    generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0,
+                       "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
+                       "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
         if isinstance(value, float) and value < 0:
@@ -308,6 +335,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
         fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
              "discriminator: it needs both")
+    if args.unseen_weight and not args.content:
+        fail("--unseen-weight draws each --content with other rows' style attributes: it needs --content")
     if args.blend_norm and not args.content:
         fail("--blend-norm rescales blended --content codes: it needs --content")
     if args.content and args.generator != "modulated":
@@ -337,6 +366,12 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail(f"--d-shift must be from 0 to a quarter of the image side ({side // 4} pixels), got {args.d_shift}")
 
 
+HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
+                   "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
+                   "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
+                   "d_shift", "d_cutout", "colour_mixes", "blend_norm")  # written on the model card
+
+
 def train(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
@@ -346,6 +381,10 @@ def train(argv=None) -> None:
     parser.add_argument("--classifier-width", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--coop-weight", type=float, default=0.05)
+    parser.add_argument("--unseen-weight", type=float, default=0.0, metavar="W",
+                        help="with --content: each row's content drawn with another row's style attributes (unseen "
+                             "combinations among them) gets the cooperation and adversarial terms, times W; the "
+                             "discriminator never learns from these images (default 0: off)")
     parser.add_argument("--blend-weight", type=float, default=0.0, metavar="W",
                         help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
                              "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
@@ -414,12 +453,7 @@ def train(argv=None) -> None:
                   "Generative Cooperative Net") + f": {args.dataset}",
         "kind": kind, "dataset": args.dataset, "images": len(train),
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
-        "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "holdout", "width",
-                                                           "classifier_width", "lr", "coop_weight", "blend_weight",
-                                                           "mix_weight", "mix_even", "cooldown", "shift", "generator",
-                                                           "exact_transform", "beta1", "adversarial_weight", "lr_d",
-                                                           "adversarial_blend_weight", "d_width", "d_shift", "d_cutout",
-                                                           "colour_mixes", "blend_norm")},
+        "hyperparameters": {k: getattr(args, k) for k in HYPERPARAMETERS},
     })
 
 
