@@ -103,10 +103,10 @@ def build(model: AttributeModel) -> None:
                 writer_a = gr.Dropdown(writers, value=writers[0], label="Writer A", filterable=True, min_width=120)
                 writer_b = gr.Dropdown(writers, value=writers[1], label="Writer B", filterable=True, min_width=120)
             blend = gr.Slider(0, 1, value=0, step=0.05, label="Blend", info="0: writer A, 1: writer B")
-            with gr.Row():
-                red = gr.Slider(0, 1, value=1, step=0.01, label="Red", min_width=90, elem_id="st-red")
-                green = gr.Slider(0, 1, value=0, step=0.01, label="Green", min_width=90, elem_id="st-green")
-                blue = gr.Slider(0, 1, value=0, step=0.01, label="Blue", min_width=90, elem_id="st-blue")
+            # One under another: three side by side are too narrow for their tracks, which ran over each other.
+            red = gr.Slider(0, 1, value=1, step=0.01, label="Red", elem_id="st-red")
+            green = gr.Slider(0, 1, value=0, step=0.01, label="Green", elem_id="st-green")
+            blue = gr.Slider(0, 1, value=0, step=0.01, label="Blue", elem_id="st-blue")
             picker = gr.ColorPicker(value="#ff0000", label="Or pick the ink colour", elem_id="st-picker")
             transform = gr.Dropdown(schema["transform"], value=schema["transform"][0], label="Transform")
             draw_button = gr.Button("Draw", variant="primary", elem_id="st-draw")

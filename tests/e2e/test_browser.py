@@ -133,6 +133,25 @@ def test_every_tab_is_one_tap_away(sized_page):
         assert page.get_by_role("tab", name=name).is_visible()
 
 
+OVERFLOWING_SLIDERS = """() => [...document.querySelectorAll('input[type=range]')]
+    .filter(track => track.offsetParent !== null)
+    .filter(track => {
+        const own = track.getBoundingClientRect(), box = track.closest('.block').getBoundingClientRect();
+        return own.left < box.left - 1 || own.right > box.right + 1;
+    })
+    .map(track => track.closest('.block').id || track.closest('.block').innerText.split('\\n')[0])"""
+
+
+def test_every_slider_stays_inside_its_box(sized_page):
+    """A slider squeezed into a narrow cell ran its track over its neighbours (the colour sliders, three abreast)."""
+    size, page = sized_page
+    for name in ("Handwriting", "QMNIST styles", "Face blending"):
+        page.get_by_role("tab", name=name).click()
+        page.locator("input[type=range]:visible").first.wait_for()
+        assert page.evaluate(OVERFLOWING_SLIDERS) == [], (size, name)
+    page.get_by_role("tab", name="Handwriting").click()
+
+
 def test_a_phone_number_is_drawn_and_in_view(sized_page, artifacts):
     size, page = sized_page
     width, height = write_text(page, "+1 (555) 123-4567")
