@@ -9,6 +9,7 @@ from kepkreator.ui.common import first_drawing, status_line
 
 # Below this share of real held-out images read right, a reading would mislead more than inform.
 RELIABLE = 0.5
+NOT_READ = "not read back"
 
 
 def readback_labels(model: AttributeModel, image: torch.Tensor, asked: dict[str, Choice]) -> list[dict]:
@@ -21,7 +22,8 @@ def readback_labels(model: AttributeModel, image: torch.Tensor, asked: dict[str,
         asked_text = describe_choice(asked[name])
         share = model.reliability.get(name)
         if share is not None and share < RELIABLE:
-            labels.append(gr.update(value=None, label=f"{name}: you asked {asked_text}. Not read back: the "
+            # A heading, not an empty box that looks like a reading failed to arrive.
+            labels.append(gr.update(value=NOT_READ, label=f"{name}: you asked {asked_text}. Not read back: the "
                                     f"classifier reads only {100 * share:.0f}% of real held-out {name}s right"))
             continue
         trust = f" (right on {100 * share:.0f}% of real held-out images)" if share is not None else ""
