@@ -85,6 +85,12 @@ def percent(share: float) -> str:
     return f"{100 * share:.1f}%"
 
 
+def readable(figures: dict, reader: str) -> str:
+    """Held-out faces in the conditions a reader tells apart on real faces, read right: generated (real)."""
+    share = figures["readable_conditions"][reader]
+    return f"{percent(share['generated'])} ({percent(share['real'])})"
+
+
 def split_row(split: int, figures: dict, guided: list[int]) -> dict:
     roles = ["shipped"] * (split == 0) + ["guided"] * (split in guided)
     accuracy, realism = figures["accuracy"], figures["realism"]
@@ -93,6 +99,9 @@ def split_row(split: int, figures: dict, guided: list[int]) -> dict:
                                      f"({percent(accuracy[JUDGE]['identity']['real'])})",
             "identity, HOG": f"{percent(accuracy[HOG_READER]['identity']['generated'])} "
                              f"({percent(accuracy[HOG_READER]['identity']['real'])})",
+            "held-out pairs in readable conditions": str(figures["readable_faces"]),
+            "readable conditions, Fisherfaces": readable(figures, JUDGE),
+            "readable conditions, HOG": readable(figures, HOG_READER),
             "sharpness": f"{realism['generated held-out']['sharpness'] / realism['real held-out']['sharpness']:.2f}x",
             "0.5 blends, both on top (pixel mix)": f"{percent(figures['blend_top2_share'][JUDGE])} "
                                                    f"({percent(figures['pixel_mix_top2_share'][JUDGE])})",
@@ -113,6 +122,9 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
         hog = [r["accuracy"][HOG_READER]["identity"]["generated"] for r in unseen]
         sharp = [r["realism"]["generated held-out"]["sharpness"] / r["realism"]["real held-out"]["sharpness"]
                  for r in unseen]
+        conditions = {reader: sum(r["readable_conditions"][reader]["generated"] >=
+                                  r["readable_conditions"][reader]["real"] for r in unseen)
+                      for reader in (JUDGE, HOG_READER)}
         blends = [r["blend_top2_share"][JUDGE] for r in unseen]
         pixel_mixes = [r["pixel_mix_top2_share"][JUDGE] for r in unseen]
         beats = sum(r["mse"]["GCN"]["mse"] < r["mse"]["identity-mean baseline"]["mse"] for r in unseen)
@@ -121,15 +133,19 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
                    f"(HOG, lowest {percent(min(hog))}); sharpness {mean(sharp):.2f}x the real faces'; 0.5 blends "
                    f"with both people on top {percent(mean(blends))} (50/50 pixel mixes of two real faces: "
                    f"{percent(mean(pixel_mixes))}); the GCN's MSE beats the identity-mean "
-                   f"baseline's on {beats} of {len(unseen)}.")
-    return (f"```\n{command}\n```\n\nEach split holds out other (identity, condition) pairs (15 pairs x 8 "
-            "transforms) and is trained by the shipped recipe (`train/recipes.py`, `gcn-yale`) with its own "
-            "`--split-seed`. "
-            "Identity is read from the held-out faces by a Fisherface judge fitted on that split's real training "
-            "faces and by a HOG reader fitted the same way (in brackets: the same reader on the real held-out "
-            "faces); sharpness is the held-out faces' high-frequency energy over the real ones'; a 0.5 blend counts "
-            "when the Fisherface judge puts both people on its top two (in brackets: the same judge on 50/50 pixel "
-            "mixes of two real training faces in one condition; every split's model draws its blends as the shipped "
+                   f"baseline's on {beats} of {len(unseen)}; the readable conditions are read on the generated faces "
+                   f"at least as well as on the real ones on {conditions[JUDGE]} (Fisherfaces) and "
+                   f"{conditions[HOG_READER]} (HOG) of {len(unseen)}.")
+    return (f"```\n{command}\n```\n\n"
+            "Each split holds out other (identity, condition) pairs (15 pairs x 8 transforms) and is trained by the "
+            "shipped recipe (`train/recipes.py`, `gcn-yale`) with its own `--split-seed`. Identity is read from the "
+            "held-out faces by a Fisherface judge fitted on that split's real training faces and by a HOG reader "
+            "fitted the same way (in brackets: the same reader on the real held-out faces); readable conditions are "
+            "the held-out pairs in the conditions a reader tells apart on real faces (left light, right light, happy,"
+            " surprised, glasses), read right by each reader (in brackets: on the real faces); sharpness is the held-"
+            "out faces' high-frequency energy over the real ones'; a 0.5 blend counts when the Fisherface judge puts "
+            "both people on its top two (in brackets: the same judge on 50/50 pixel mixes of two real training faces "
+            "in one condition; every split's model draws its blends as the shipped "
             f"model does, {'with' if recipe_blend_norm() else 'without'} `blend_norm`). Split 0 is the "
             f"shipped model; the settings were chosen while looking at the figures of the splits marked guided "
             f"({', '.join(map(str, guided)) or 'none'}).\n\n" + markdown_table(rows) + summary + "\n")

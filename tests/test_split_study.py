@@ -19,9 +19,11 @@ def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_
     assert trained["card"]["command"].startswith("python -m train.gcn --recipe gcn-yale")  # the shipped recipe
     assert splits["1"]["faces"] == len(face_styles(read_yale(data_dir), 0.1, seed=1).held_out) == 120
     report = out.with_suffix(".md").read_text()
+    assert "| readable conditions, HOG |" in report
     assert "| 1 (guided) |" in report and "Over the" not in report  # both splits guided: nothing to sum up
     unguided = run(*command).stdout
     assert "| 1 |" in unguided and "Over the 1 split(s) that never guided a choice" in unguided
+    assert "readable conditions are read on the generated faces at least as well as" in unguided
     again = run(*command)  # a finished split is reused, not trained again
     assert "Generative Cooperative Net" not in again.stderr
     other = run(*command[:-4], "--steps", "3", *command[-4:], check=False)
