@@ -108,8 +108,6 @@ class GCNTask:
             self.g, self.g_opt_p = prepared["generator"]
         if "discriminator" in prepared:
             self.d, self.d_opt_p = prepared["discriminator"]
-        self.style_names = [name for name in data.schema if name not in (args.content or []) and not
-                            (args.exact_transform and name == TRANSFORM)]
         if args.mix_weight:
             self.mixes = Partners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
@@ -221,7 +219,9 @@ class GCNTask:
         learn to refuse combinations it has no real image of)."""
         names = list(self.schema)
         order = torch.randperm(len(targets[0]), device=targets[0].device)
-        parts = [part[order] if name in self.style_names else part for name, part in zip(names, targets)]
+        moved = [name not in self.generator.content and not (self.generator.exact_transform and name == TRANSFORM)
+                 for name in names]  # the style attributes, as the generator splits them
+        parts = [part[order] if move else part for move, part in zip(moved, targets)]
         if self.generator.exact_transform:
             column = names.index(TRANSFORM)
             parts[column] = torch.zeros_like(parts[column])
