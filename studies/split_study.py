@@ -27,7 +27,8 @@ from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.validation import positive_int
 from train.fisherfaces import train as fit_judge
-from train.gcn import train as train_gcn
+from train.gcn import hyperparameters, train as train_gcn
+from train.gcn import parse_arguments as parse_gcn_arguments
 from train.loop import TrainingError, command_line, fail
 from train.recipes import RECIPES
 
@@ -35,19 +36,39 @@ SHIPPED_MODEL, SHIPPED_JUDGE = "gcn-yale", "fisherfaces-yale"
 JUDGE = "fisherfaces"
 
 
-def prepare_split(split: int, runs_dir: Path, overrides: list[str], data_dir: Path | None) -> tuple[Path, Path]:
-    """(model folder, judge folder) for a split, training and fitting what is not there yet."""
+# Drawing settings of config.json, which change no weights: measure_split draws every split as the recipe says.
+DRAWING_SETTINGS = ("blend_norm",)
+
+
+def recipe_differences(trained: dict, wanted: list[str]) -> list[str]:
+    """How the settings a run recorded differ from those the `wanted` train.gcn flags give today, one phrase
+    each: a run kept from before a change of the recipe differs, though its command line is the same. A setting
+    the run did not record came with a later flag, so it trained as that flag's default does."""
+    expected, default = hyperparameters(parse_gcn_arguments(wanted)), hyperparameters(parse_gcn_arguments([]))
+    trained = {**default, **trained}
+    return [f"{name} {trained[name]} (recipe: {value})" for name, value in expected.items()
+            if name not in DRAWING_SETTINGS and trained[name] != value]
+
+
+def prepare_split(split: int, runs_dir: Path, overrides: list[str], data_dir: Path | None,
+                  as_trained: bool = False) -> tuple[Path, Path, list[str]]:
+    """(model folder, judge folder, how the model's settings differ from the recipe's) for a split, training and
+    fitting what is not there yet. A run there already must have been trained by the recipe as it is now, unless
+    `as_trained`."""
     if split == 0:
-        return weights_path(SHIPPED_MODEL), weights_path(SHIPPED_JUDGE)
+        shipped = weights_path(SHIPPED_MODEL)
+        trained = json.loads((shipped / "training.json").read_text())["card"]["hyperparameters"]
+        return shipped, weights_path(SHIPPED_JUDGE), recipe_differences(trained, ["--recipe", "gcn-yale"])
     model, judge = runs_dir / f"gcn-yale-split{split}", runs_dir / f"fisherfaces-yale-split{split}"
     data = ["--data-dir", str(data_dir)] if data_dir else []
     record = model / "training.json"
     wanted = ["--recipe", "gcn-yale", *overrides]
+    differences = []
     if record.exists():
-        command = json.loads(record.read_text())["card"]["command"].split()[3:]
-        if command[:len(wanted)] != wanted:
-            fail(f"{model} was trained by another recipe than the shipped model's ({' '.join(command)}): remove it or "
-                 "choose another --runs-dir")
+        differences = recipe_differences(json.loads(record.read_text())["card"]["hyperparameters"], wanted)
+        if differences and not as_trained:
+            fail(f"{model} was trained by another recipe than the shipped model's ({'; '.join(differences)}): remove "
+                 "it, choose another --runs-dir, or pass --as-trained to measure it as it was trained")
     try:
         if not record.exists():
             train_gcn([*wanted, *data, "--split-seed", str(split), "--output-dir", str(model), "--resume"])
@@ -55,7 +76,7 @@ def prepare_split(split: int, runs_dir: Path, overrides: list[str], data_dir: Pa
             fit_judge(["--dataset", "yale", *data, "--split-seed", str(split), "--output-dir", str(judge)])
     except TrainingError as err:
         fail(f"split {split} could not be trained: {err}")
-    return model, judge
+    return model, judge, differences
 
 
 def shorter_schedule(steps: int) -> list[str]:
@@ -70,15 +91,16 @@ def recipe_blend_norm() -> bool:
     return bool(RECIPES["gcn-yale"].defaults().get("blend_norm", False))
 
 
-def measure_split(model_folder: Path, judge_folder: Path, data_dir: Path | None) -> dict:
-    """The figures `python -m kepkreator.evaluate faces` gives, on this split, with this split's Fisherface judge."""
+def measure_split(model_folder: Path, judge_folder: Path, differences: list[str], data_dir: Path | None) -> dict:
+    """The figures `python -m kepkreator.evaluate faces` gives, on this split, with this split's Fisherface judge,
+    and the settings in which its model differs from the recipe."""
     model = AttributeModel.from_pretrained(model_folder)
     model.generator.blend_norm = recipe_blend_norm()
     check_same_split(judge_folder, model_folder, str(judge_folder), str(model_folder))
     data = faces_as_trained(model_folder, data_dir)
     figures = face_figures(model, data, {JUDGE: load_model(FisherfaceJudge, judge_folder)}, "yale", seed=0)
-    return {**figures, "training_minutes": json.loads((model_folder / "training.json").read_text())["training_seconds"]
-            / 60}
+    return {**figures, "apart_from_recipe": differences,
+            "training_minutes": json.loads((model_folder / "training.json").read_text())["training_seconds"] / 60}
 
 
 def percent(share: float) -> str:
@@ -91,7 +113,7 @@ def readable(figures: dict, reader: str) -> str:
     return f"{percent(share['generated'])} ({percent(share['real'])})"
 
 
-def split_row(split: int, figures: dict, guided: list[int]) -> dict:
+def split_row(split: int, figures: dict, guided: list[int], any_apart: bool) -> dict:
     roles = ["shipped"] * (split == 0) + ["guided"] * (split in guided)
     accuracy, realism = figures["accuracy"], figures["realism"]
     return {"split": f"{split} ({', '.join(roles)})" if roles else str(split),
@@ -109,11 +131,13 @@ def split_row(split: int, figures: dict, guided: list[int]) -> dict:
                if figures.get("plain_blends") else {}),
             "MSE (identity-mean)": f"{figures['mse']['GCN']['mse']:.4f} "
                                    f"({figures['mse']['identity-mean baseline']['mse']:.4f})",
-            "trained in": f"{figures['training_minutes']:.1f} min"}
+            "trained in": f"{figures['training_minutes']:.1f} min",
+            **({"apart from the recipe": "; ".join(figures["apart_from_recipe"]) or "-"} if any_apart else {})}
 
 
 def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
-    rows = [split_row(split, figures, guided) for split, figures in results.items()]
+    any_apart = any(figures["apart_from_recipe"] for figures in results.values())
+    rows = [split_row(split, figures, guided, any_apart) for split, figures in results.items()]
     unseen = [r for split, r in results.items() if split not in guided]
     summary = ""
     if unseen:
@@ -138,7 +162,9 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
                    f"{conditions[HOG_READER]} (HOG) of {len(unseen)}.")
     return (f"```\n{command}\n```\n\n"
             "Each split holds out other (identity, condition) pairs (15 pairs x 8 transforms) and is trained by the "
-            "shipped recipe (`train/recipes.py`, `gcn-yale`) with its own `--split-seed`. Identity is read from the "
+            "shipped recipe (`train/recipes.py`, `gcn-yale`) with its own `--split-seed`"
+            + (", except in the settings the last column names (the recipe's value in brackets)" if any_apart else "")
+            + ". Identity is read from the "
             "held-out faces by a Fisherface judge fitted on that split's real training faces and by a HOG reader "
             "fitted the same way (in brackets: the same reader on the real held-out faces); readable conditions are "
             "the held-out pairs in the conditions a reader tells apart on real faces (left light, right light, happy,"
@@ -162,13 +188,17 @@ def train(argv=None) -> None:
                              "the summary leaves them out (default: 0)")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("results") / "face-splits")
+    parser.add_argument("--as-trained", action="store_true",
+                        help="measure runs in --runs-dir trained by an older recipe as they are, naming how they "
+                             "differ (default: refuse them)")
     args = parser.parse_args(argv)
     if any(split < 0 for split in args.splits) or len(set(args.splits)) != len(args.splits):
         fail(f"--splits takes distinct seeds of 0 or more, got {args.splits}")
     command = "python -m studies.split_study " + " ".join(argv if argv is not None else sys.argv[1:])
     overrides = shorter_schedule(args.steps) if args.steps else []
     try:
-        results = {split: measure_split(*prepare_split(split, args.runs_dir, overrides, args.data_dir), args.data_dir)
+        results = {split: measure_split(*prepare_split(split, args.runs_dir, overrides, args.data_dir, args.as_trained),
+                                        args.data_dir)
                    for split in args.splits}
     except (WeightsError, DataError) as err:
         fail(str(err))

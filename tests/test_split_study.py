@@ -2,6 +2,7 @@
 import json
 
 from kepkreator.data.faces import face_styles, read_yale
+from studies.split_study import recipe_differences
 from tests.conftest import ROOT, run
 
 
@@ -28,6 +29,19 @@ def test_the_study_measures_the_shipped_split_and_trains_another(tmp_path, data_
     assert "Generative Cooperative Net" not in again.stderr
     other = run(*command[:-4], "--steps", "3", *command[-4:], check=False)
     assert other.returncode == 2 and "was trained by another recipe than the shipped model's" in other.stderr
+    assert "steps 2 (recipe: 3)" in other.stderr and "--as-trained" in other.stderr
+    kept = run(*command[:-4], "--steps", "3", *command[-4:], "--as-trained").stdout
+    assert "except in the settings the last column names" in kept
+    assert "| 0 (shipped, guided) |" in kept and kept.count("| steps 2 (recipe: 3) |") == 1
+
+
+def test_a_run_from_before_a_recipe_change_is_told_apart_by_its_settings():
+    shipped = json.loads((ROOT / "weights" / "gcn-yale" / "training.json").read_text())["card"]["hyperparameters"]
+    assert recipe_differences(shipped, ["--recipe", "gcn-yale"]) == []  # the shipped model is the recipe's
+    older = {name: value for name, value in shipped.items() if name != "unseen_weight"}  # before the flag
+    assert recipe_differences(older, ["--recipe", "gcn-yale"]) == [
+        f"unseen_weight 0.0 (recipe: {shipped['unseen_weight']})"]  # the flag's default
+    assert recipe_differences({**shipped, "blend_norm": False}, ["--recipe", "gcn-yale"]) == []  # drawing only
 
 
 def test_bad_splits_get_a_clear_message(tmp_path):

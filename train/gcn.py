@@ -372,7 +372,8 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
                    "d_shift", "d_cutout", "colour_mixes", "blend_norm")  # written on the model card
 
 
-def train(argv=None) -> None:
+def parse_arguments(argv) -> argparse.Namespace:
+    """The checked settings a `python -m train.gcn` command line trains with (a recipe's, changed by flags)."""
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
@@ -432,6 +433,15 @@ def train(argv=None) -> None:
     args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
     check_data_arguments(args)
     check_gcn_arguments(args)
+    return args
+
+
+def hyperparameters(args: argparse.Namespace) -> dict:
+    return {name: getattr(args, name) for name in HYPERPARAMETERS}
+
+
+def train(argv=None) -> None:
+    args = parse_arguments(argv)
     data_settings = from_flags(args)
     try:
         data = data_settings.load(args.data_dir)
@@ -453,7 +463,7 @@ def train(argv=None) -> None:
                   "Generative Cooperative Net") + f": {args.dataset}",
         "kind": kind, "dataset": args.dataset, "images": len(train),
         "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
-        "hyperparameters": {k: getattr(args, k) for k in HYPERPARAMETERS},
+        "hyperparameters": hyperparameters(args),
     })
 
 
