@@ -218,7 +218,8 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
 FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5, lr_d=2e-4,
                  mix_weight=0, mix_even=0, dataset="yale", width=8, generator="modulated", content=["identity"],
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
-                 d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0)
+                 d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
+                 d_learns_unseen=False)
 
 
 def face_batch(data_dir):
@@ -302,6 +303,28 @@ def test_unseen_combinations_are_judged_upright_by_the_discriminator_but_never_t
         assert torch.equal(images, generator(torch.cat([condition, upright], 1)))
 
 
+def test_d_learns_unseen_teaches_the_discriminator_the_drawings_it_judged_after_the_generators_step(data_dir):
+    """The second discriminator step comes after the generator's, so the generator is the same with and without
+    it; its fake side is the unseen combinations and blends the generator's terms were judged on, its real side
+    the batch's own real images."""
+    faces, batch = face_batch(data_dir)
+    judged = []
+    terms = dict(unseen_weight=1.0, mix_weight=1.0, adversarial_blend_weight=0.1)
+    learning, judging = one_face_step(faces, batch, judged, d_learns_unseen=True, **terms), one_face_step(faces, batch,
+                                                                                                          **terms)
+    for name, value in judging.generator.state_dict().items():
+        assert torch.equal(learning.generator.state_dict()[name], value), name
+    learned = dict(learning.modules["discriminator"].named_parameters())
+    assert any(not torch.equal(learned[name], value)
+               for name, value in judging.modules["discriminator"].named_parameters())
+    # Its calls: real, fake (its own step), fake (the generator's loss), unseen drawings, blends; then the second step
+    (real, real_condition), _, _, (unseen, unseen_condition), (blends, blend_condition), *second = judged
+    assert len(second) == 2 and len(unseen) == len(blends) == len(real)
+    assert torch.equal(second[0][0], real) and torch.equal(second[0][1], real_condition)
+    assert torch.equal(second[1][0], torch.cat([unseen, blends]))
+    assert torch.equal(second[1][1], torch.cat([unseen_condition, blend_condition]))
+
+
 def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
     """The blend term moves the generator only: one step with it and one without, from the same seed, leave the
     same discriminator and different generators; what the discriminator judged of a blend is the upright drawing."""
@@ -363,6 +386,8 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
     (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
+    (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "
+                                                           "discriminator the drawings of --unseen-weight"),
     (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
     (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
     (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),

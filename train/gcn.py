@@ -143,10 +143,12 @@ class GCNTask:
             adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets)
             g_loss = g_loss + self.args.adversarial_weight * adversarial
             losses["adv"] = adversarial.item()
+        drawn = []  # (images, conditions) of combinations no real image shows, which --d-learns-unseen teaches D
         if self.args.unseen_weight:
-            unseen = self.unseen_combinations(targets)
+            unseen, *unseen_drawn = self.unseen_combinations(targets)
             g_loss = g_loss + self.args.unseen_weight * unseen
             losses["unseen"] = unseen.item()
+            drawn.append(unseen_drawn)
         if self.args.blend_weight:
             blending = self.blend_cooperation(attributes)
             g_loss = g_loss + self.args.blend_weight * blending
@@ -156,12 +158,15 @@ class GCNTask:
             g_loss = g_loss + self.args.mix_weight * mixing
             losses["mix"] = mixing.item()
             if self.args.adversarial_blend_weight:
-                realism = self.blend_realism(blends, attributes, vectors)
+                realism, *judged_blends = self.blend_realism(blends, attributes, vectors)
                 g_loss = g_loss + self.args.adversarial_blend_weight * realism
                 losses["adv_blend"] = realism.item()
+                drawn.append(judged_blends)
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
+        if self.args.d_learns_unseen:
+            losses["d_unseen"] = self.discriminator_step_on_drawn(real, attributes, targets, drawn)
         return losses
 
     def cooperation(self, fake: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
@@ -194,29 +199,54 @@ class GCNTask:
         held-out combination, a blend) would let the discriminator tell them apart by the condition alone and
         teach the generator to draw such conditions as the ones it has seen. With an exact transform both sides
         are judged upright."""
+        real, vectors = self.as_judged(real, attributes, targets)
+        condition, _ = self.generator.split(vectors)
+        fake = self.g(vectors)
+        d_loss = self.discriminator_step(real, condition, fake.detach(), condition)
+        return -self.d(self.d_augment(fake), condition).mean(), d_loss
+
+    def as_judged(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the real images, their attribute vectors) as the discriminator judges them: upright, with the upright
+        transform, when the transform is exact."""
         if self.generator.exact_transform:
             column = list(self.schema).index(TRANSFORM)
             real = upright(real, attributes[:, column])
             targets = list(targets)
             targets[column] = torch.zeros_like(targets[column])
             targets[column][:, 0] = 1
-        vectors = torch.cat(targets, 1)
-        condition, _ = self.generator.split(vectors)
-        fake = self.g(vectors)
-        scores_real = self.d(self.d_augment(real), condition)
-        scores_fake = self.d(self.d_augment(fake.detach()), condition)
+        return real, torch.cat(targets, 1)
+
+    def discriminator_step(self, real: torch.Tensor, real_condition: torch.Tensor, fake: torch.Tensor,
+                           fake_condition: torch.Tensor) -> float:
+        """One hinge-loss step of the discriminator, both sides through DiffAugment; returns its loss."""
+        scores_real = self.d(self.d_augment(real), real_condition)
+        scores_fake = self.d(self.d_augment(fake), fake_condition)
         d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(d_loss)
         self.d_opt_p.step()
-        return -self.d(self.d_augment(fake), condition).mean(), d_loss.item()
+        return d_loss.item()
 
-    def unseen_combinations(self, targets: list[torch.Tensor]) -> torch.Tensor:
+    def discriminator_step_on_drawn(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor],
+                                    drawn: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
+        """--d-learns-unseen: a second discriminator step, after the generator's, with the batch's real images
+        against the step's drawings of combinations no real image shows (unseen pairs, blends). Its linear
+        projection of the condition cannot single out a pair or a blend, only add up what each value looks like,
+        so what it can learn to refuse is how these drawings look: the blotches that fooled it while it never saw
+        them."""
+        real, vectors = self.as_judged(real, attributes, targets)
+        condition, _ = self.generator.split(vectors)
+        images, conditions = (torch.cat(parts) for parts in zip(*drawn))
+        return self.discriminator_step(real, condition, images.detach(), conditions)
+
+    def unseen_combinations(self, targets: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Each row's content (a face's identity) drawn with another row's style attributes (its condition),
         upright: mostly combinations no real image shows, held-out ones among them. No image is there to
         reconstruct, so they get the terms that need none, as the batch's own images do: the cooperating
         classifier must read the combination, and the discriminator judges it but never learns from it (it would
-        learn to refuse combinations it has no real image of)."""
+        learn to refuse combinations it has no real image of). Returns the loss, the drawings and their condition
+        vectors."""
         names = list(self.schema)
         order = torch.randperm(len(targets[0]), device=targets[0].device)
         moved = [name not in self.generator.content and not (self.generator.exact_transform and name == TRANSFORM)
@@ -228,11 +258,11 @@ class GCNTask:
             parts[column][:, 0] = 1
         vectors = torch.cat(parts, 1)
         drawn = self.g(vectors)
+        condition, _ = self.generator.split(vectors)
         loss = self.args.coop_weight * self.cooperation(drawn, parts)
         if self.args.adversarial_weight:
-            condition, _ = self.generator.split(vectors)
             loss = loss - self.args.adversarial_weight * self.d(self.d_augment(drawn), condition).mean()
-        return loss
+        return loss, drawn, condition
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted and get a grey
@@ -276,15 +306,17 @@ class GCNTask:
         blends = self.g(vectors)
         return F.mse_loss(blends, target), blends, vectors
 
-    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The generator's adversarial loss on its blends, which the discriminator judges as it judges the batch's
         own images (upright when the transform is exact) but never learns from: no real image of a blend exists,
         so a discriminator shown blends as fakes would learn to refuse the blended condition itself. The pixel-mix
-        target alone gives blends a double-exposed look; this pulls them toward a face."""
+        target alone gives blends a double-exposed look; this pulls them toward a face. Returns the loss, and the
+        blends and condition vectors the discriminator judged."""
         condition, _ = self.generator.split(vectors)
         if self.generator.exact_transform:
             blends = upright(blends, attributes[:, list(self.schema).index(TRANSFORM)])
-        return -self.d(self.d_augment(blends), condition).mean()
+        return -self.d(self.d_augment(blends), condition).mean(), blends, condition
 
     def sample_images(self):
         if self.args.classifier_only:
@@ -325,7 +357,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
     generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0,
                        "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
-                       "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False}
+                       "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
+                       "d_learns_unseen": False}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
         if isinstance(value, float) and value < 0:
@@ -335,6 +368,9 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
         fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
              "discriminator: it needs both")
+    if args.d_learns_unseen and not (args.adversarial_weight and (args.unseen_weight or args.adversarial_blend_weight)):
+        fail("--d-learns-unseen teaches the --adversarial-weight term's discriminator the drawings of --unseen-weight "
+             "or --adversarial-blend-weight: it needs the first and one of the others")
     if args.unseen_weight and not args.content:
         fail("--unseen-weight draws each --content with other rows' style attributes: it needs --content")
     if args.blend_norm and not args.content:
@@ -369,7 +405,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
 HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
-                   "d_shift", "d_cutout", "colour_mixes", "blend_norm")  # written on the model card
+                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen")  # written on the model card
 
 
 def parse_arguments(argv) -> argparse.Namespace:
@@ -423,6 +459,9 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
                         help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
     parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
+    parser.add_argument("--d-learns-unseen", action="store_true",
+                        help="after each generator step, a second discriminator step learns the real images against "
+                             "the step's drawings of unseen combinations and blends (default: it only judges them)")
     parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
                              "whose target is exact (default 0)")
