@@ -231,10 +231,10 @@ class GCNTask:
     def discriminator_step_on_drawn(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor],
                                     drawn: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
         """--d-learns-unseen: a second discriminator step, after the generator's, with the batch's real images
-        against the step's drawings of combinations no real image shows (unseen pairs, blends). Its linear
-        projection of the condition cannot single out a pair or a blend, only add up what each value looks like,
-        so what it can learn to refuse is how these drawings look: the blotches that fooled it while it never saw
-        them."""
+        against the step's drawings of combinations no real image shows (unseen pairs, blends), so that it learns
+        to refuse the blotches that fooled it while it only judged them. It does, and it also learns to refuse the
+        pairs themselves: the features its condition is projected on carry the identity, and the generator then
+        draws an unseen pair as the person's usual face (README, "tried and left off")."""
         real, vectors = self.as_judged(real, attributes, targets)
         condition, _ = self.generator.split(vectors)
         images, conditions = (torch.cat(parts) for parts in zip(*drawn))
