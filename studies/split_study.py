@@ -142,8 +142,10 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
     summary = ""
     if unseen:
         mean = lambda values: statistics.mean(values)
-        fisher = [r["accuracy"][JUDGE]["identity"]["generated"] for r in unseen]
-        hog = [r["accuracy"][HOG_READER]["identity"]["generated"] for r in unseen]
+        fisher, hog = ([r["accuracy"][reader]["identity"]["generated"] for r in unseen]
+                       for reader in (JUDGE, HOG_READER))
+        fisher_real, hog_real = ([r["accuracy"][reader]["identity"]["real"] for r in unseen]
+                                 for reader in (JUDGE, HOG_READER))
         sharp = [r["realism"]["generated held-out"]["sharpness"] / r["realism"]["real held-out"]["sharpness"]
                  for r in unseen]
         conditions = {reader: sum(r["readable_conditions"][reader]["generated"] >=
@@ -153,8 +155,9 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
         pixel_mixes = [r["pixel_mix_top2_share"][JUDGE] for r in unseen]
         beats = sum(r["mse"]["GCN"]["mse"] < r["mse"]["identity-mean baseline"]["mse"] for r in unseen)
         summary = (f"\n\nOver the {len(unseen)} split(s) that never guided a choice, on average: identity "
-                   f"{percent(mean(fisher))} (Fisherfaces, lowest {percent(min(fisher))}) and {percent(mean(hog))} "
-                   f"(HOG, lowest {percent(min(hog))}); sharpness {mean(sharp):.2f}x the real faces'; 0.5 blends "
+                   f"{percent(mean(fisher))} (Fisherfaces, lowest {percent(min(fisher))}; real faces "
+                   f"{percent(mean(fisher_real))}) and {percent(mean(hog))} (HOG, lowest {percent(min(hog))}; real "
+                   f"faces {percent(mean(hog_real))}); sharpness {mean(sharp):.2f}x the real faces'; 0.5 blends "
                    f"with both people on top {percent(mean(blends))} (50/50 pixel mixes of two real faces: "
                    f"{percent(mean(pixel_mixes))}); the GCN's MSE beats the identity-mean "
                    f"baseline's on {beats} of {len(unseen)}; the readable conditions are read on the generated faces "
