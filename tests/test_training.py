@@ -219,7 +219,7 @@ FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1
                  mix_weight=0, mix_even=0, dataset="yale", width=8, generator="modulated", content=["identity"],
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
                  d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
-                 d_learns_unseen=False)
+                 d_learns_unseen=False, train_normed_blends=False)
 
 
 def face_batch(data_dir):
@@ -325,6 +325,23 @@ def test_d_learns_unseen_teaches_the_discriminator_the_drawings_it_judged_after_
     assert torch.equal(second[1][1], torch.cat([unseen_condition, blend_condition]))
 
 
+def test_train_normed_blends_trains_the_blends_as_the_saved_model_draws_them(data_dir):
+    """The mix term's blends reach the generator at the mixed codes' length, as the app draws them: one step moves
+    the generator otherwise than a step on plain mixes, and a step on one-hot faces alone moves it the same."""
+    faces, batch = face_batch(data_dir)
+    assert face_task(faces, train_normed_blends=True).generator.blend_norm
+    assert not face_task(faces).generator.blend_norm
+
+    def generators_after_a_step(**terms):
+        return [one_face_step(faces, batch, train_normed_blends=on, **terms).generator.state_dict()
+                for on in (True, False)]
+
+    with_mixes = generators_after_a_step(mix_weight=1.0)
+    assert any(not torch.equal(value, with_mixes[1][name]) for name, value in with_mixes[0].items())
+    one_hot_only = generators_after_a_step()
+    assert all(torch.allclose(value, one_hot_only[1][name]) for name, value in one_hot_only[0].items())
+
+
 def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
     """The blend term moves the generator only: one step with it and one without, from the same seed, leave the
     same discriminator and different generators; what the discriminator judged of a blend is the upright drawing."""
@@ -385,6 +402,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
+    (["--train-normed-blends"], "--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm"),
     (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "
                                                            "discriminator the drawings of --unseen-weight"),

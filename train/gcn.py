@@ -95,6 +95,7 @@ class GCNTask:
         self.classifier = self.modules["classifier"]
         if not args.classifier_only:
             self.generator = self.modules["generator"]
+            self.generator.blend_norm = args.train_normed_blends
         for module in self.modules.values():
             module.to(memory_format=torch.channels_last)  # about a third faster for these convolutions on a CPU
         betas = {"classifier": (0.9, 0.999)}  # --beta1 is for the two players of the game; the classifier keeps Adam's
@@ -358,7 +359,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0,
                        "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
                        "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
-                       "d_learns_unseen": False}
+                       "d_learns_unseen": False, "train_normed_blends": False}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
         if isinstance(value, float) and value < 0:
@@ -375,6 +376,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail("--unseen-weight draws each --content with other rows' style attributes: it needs --content")
     if args.blend_norm and not args.content:
         fail("--blend-norm rescales blended --content codes: it needs --content")
+    if args.train_normed_blends and not args.blend_norm:
+        fail("--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
     if args.mix_even > 1:
@@ -405,7 +408,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
 HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
-                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen")  # written on the model card
+                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen",
+                   "train_normed_blends")  # written on the model card
 
 
 def parse_arguments(argv) -> argparse.Namespace:
@@ -445,6 +449,9 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--blend-norm", action="store_true",
                         help="with --content: the saved model draws a blend from a code as long as the mixed codes, "
                              "not their shorter plain mix (config.json's blend_norm; training is unchanged)")
+    parser.add_argument("--train-normed-blends", action="store_true",
+                        help="with --blend-norm: the loop's blends are drawn as the saved model draws them, at the "
+                             "mixed codes' length, so the blend terms train what visitors see (default: plain mixes)")
     parser.add_argument("--exact-transform", action="store_true",
                         help="draw upright and apply the transform attribute exactly instead of learning it")
     parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
