@@ -345,7 +345,7 @@ class GCNTask:
 
 def draw_blends_normed(model_dir: Path) -> None:
     """Turn on `blend_norm` in a saved generator's config.json. It is a drawing setting: the loop trains on the
-    plain mixes, and the saved model draws blends at the length of the codes it mixes."""
+    plain mixes (unless --train-normed-blends), and the saved model draws blends at the length of the codes it mixes."""
     config_path = model_dir / "config.json"
     config = json.loads(config_path.read_text())
     config["blend_norm"] = True
