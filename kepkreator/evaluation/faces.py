@@ -144,8 +144,8 @@ def readable_conditions(schema: dict, dataset: str) -> list[int]:
 
 @contextlib.contextmanager
 def codes_mixed_plainly(model: AttributeModel):
-    """Inside, a model with `blend_norm` draws blends from the plain mix of the codes (as trained), for comparison.
-    Only for a model whose networks run as Python modules (not frozen)."""
+    """Inside, a model with `blend_norm` draws blends from the plain mix of the codes, as the training loop draws
+    them unless --train-normed-blends, for comparison. Only for a model whose networks run as Python modules."""
     saved, model.generator.blend_norm = model.generator.blend_norm, False
     try:
         yield
@@ -275,7 +275,7 @@ def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str
                                 + (", the mixed code's norm restored (`blend_norm`)" if figures.get("plain_blends")
                                    else ""),
                        **{f"`{n}`": percent(v) for n, v in figures["blend_top2_share"].items()}},
-                      *([{"faces": "the same GCN and pairs, the codes mixed plainly (as trained; sharpness "
+                      *([{"faces": "the same GCN and pairs, the codes mixed plainly (sharpness "
                                    f"{figures['plain_blends']['sharpness'] / reference:.2f}x)",
                           **{f"`{n}`": percent(v) for n, v in figures["plain_blends"]["top2_share"].items()}}]
                         if figures.get("plain_blends") else []),
