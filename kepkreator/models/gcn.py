@@ -107,7 +107,8 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
     the network never met in training, and it drew a faded face. Rescaled, the mix keeps
     its direction and reaches the network with a person's strength, as interpolating GAN latents along the sphere
     does rather than through its inside (White 2016). A one-hot vector's code is unchanged. A setting of a trained
-    model's config.json (`train.gcn --blend-norm` writes it): the training loop builds its generators without it.
+    model's config.json (`train.gcn --blend-norm` writes it): the training loop builds its generators without
+    it, unless `--train-normed-blends`.
     """
 
     def __init__(self, schema: SchemaPairs, image_size: int = 28, channels: int = 3, width: int = 64,
