@@ -20,6 +20,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skimage.feature import hog
+from threadpoolctl import threadpool_limits
 
 from kepkreator.data.attributes import AttributeSet
 
@@ -40,6 +41,13 @@ def linear_classifier():
     return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
 
 
+def one_thread():
+    """The solver's path, and so a borderline reading, changes with how many threads the linear algebra splits its
+    sums over (a held-out face of the shipped split flips between one thread and two): the readers fit and read on
+    one thread, so their figures are the same on every machine."""
+    return threadpool_limits(limits=1)
+
+
 class HogReader:
     """Reads identity and condition of upright faces; fitted on real upright training faces only. Answers like
     an AttributeClassifier ({attribute: N x values scores}) for those two attributes."""
@@ -51,14 +59,16 @@ class HogReader:
         self.models = {}
         for name in READ:
             labels = upright.attributes[:, list(train.schema).index(name)].numpy()
-            self.models[name] = linear_classifier().fit(features, labels)
+            with one_thread():
+                self.models[name] = linear_classifier().fit(features, labels)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         features = hog_features(images)
         scores = {}
         for name, model in self.models.items():
             out = torch.full((len(images), len(self.schema[name])), -torch.inf, dtype=torch.float64)
-            log_probabilities = torch.as_tensor(model.predict_log_proba(features), dtype=torch.float64)
+            with one_thread():
+                log_probabilities = torch.as_tensor(model.predict_log_proba(features), dtype=torch.float64)
             out[:, torch.as_tensor(model.classes_)] = log_probabilities
             scores[name] = out
         return scores
@@ -80,4 +90,5 @@ def two_sample_accuracy(real: torch.Tensor, generated: torch.Tensor, seed: int =
     features = hog_features(torch.cat([real, generated]))
     labels = np.repeat([0, 1], count)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    return float(cross_val_score(linear_classifier(), features, labels, cv=folds).mean())
+    with one_thread():
+        return float(cross_val_score(linear_classifier(), features, labels, cv=folds).mean())
