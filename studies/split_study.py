@@ -173,8 +173,9 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
             "the held-out pairs in the conditions a reader tells apart on real faces (left light, right light, happy,"
             " surprised, glasses), read right by each reader (in brackets: on the real faces); sharpness is the held-"
             "out faces' high-frequency energy over the real ones'; a 0.5 blend counts when the Fisherface judge puts "
-            "both people on its top two (in brackets: the same judge on 50/50 pixel mixes of two real training faces "
-            "in one condition; every split's model draws its blends as the shipped "
+            "both people on its top two, over every pair of people in every condition (in brackets: the same judge on "
+            "the 50/50 pixel mix of every pair of two people's real training faces in one condition; every split's "
+            "model draws its blends as the shipped "
             f"model does, {'with' if recipe_blend_norm() else 'without'} `blend_norm`). Split 0 is the "
             f"shipped model; the settings were chosen while looking at the figures of the splits marked guided "
             f"({', '.join(map(str, guided)) or 'none'}).\n\n" + markdown_table(rows) + summary + "\n")

@@ -25,7 +25,7 @@ from torch import nn
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.settings import FaceData, record, recorded
-from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts, two_values
+from kepkreator.data.attributes import AttributeSet, mix, one_hot_parts
 from kepkreator.evaluation.common import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
                                           readback_note, top_k_accuracy)
 from kepkreator.evaluation.figures import write_face_figures
@@ -40,7 +40,6 @@ HOG_READER = "HOG + logistic regression"
 READABLE = {"yale": ("leftlight", "rightlight", "happy", "surprised", "glasses")}
 SHARPNESS_TARGET = 0.9
 BLEND_TARGET = 0.5
-BLENDS = 300
 
 
 def load_face_judge(name: str, model_schema: dict) -> tuple[nn.Module, Path]:
@@ -82,37 +81,34 @@ def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: to
 
 
 @torch.no_grad()
-def blend_faces(model: AttributeModel, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """BLENDS faces of 0.5 A + 0.5 B (random pairs and conditions, upright) and the pairs (a, b)."""
-    rng = torch.Generator().manual_seed(seed)
+def blend_faces(model: AttributeModel) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The 0.5 A + 0.5 B face of every pair of people in every condition, upright, and the pairs (a, b). A 0.5 mix
+    is the same either way round, so each pair comes once; the share read from them is the share over all the
+    pairs the target speaks of, with no sampling noise."""
     sizes = [len(v) for v in model.schema.values()]
-    a, b = two_values(BLENDS, sizes[0], rng)
-    condition = torch.randint(0, sizes[1], (BLENDS,), generator=rng)
+    pairs = torch.combinations(torch.arange(sizes[0]), 2)
+    pair, condition = torch.cartesian_prod(torch.arange(len(pairs)), torch.arange(sizes[1])).T
+    a, b = pairs[pair].T
     one_hot = torch.nn.functional.one_hot
     vectors = torch.cat([mix(a, b, 0.5, sizes[0]), one_hot(condition, sizes[1]).float(),
-                         one_hot(torch.zeros(BLENDS, dtype=torch.long), sizes[2]).float()], dim=1)
+                         one_hot(torch.zeros_like(a), sizes[2]).float()], dim=1)
     return model.generate(vectors), a, b
 
 
-def identity_blends(model: AttributeModel, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
-    """Per judge, the share of 0.5 A + 0.5 B faces (random pairs and conditions, upright) read with A and B on top."""
-    faces, a, b = blend_faces(model, seed)
-    return {name: top_two_share(judge, faces, a, b) for name, judge in judges.items()}
-
-
-@torch.no_grad()
-def pixel_mix_blends(train: AttributeSet, judges: dict[str, nn.Module], seed: int) -> dict[str, float]:
-    """The same share for the plainest blend of two people: the pixel mean of two real upright training faces of
-    one condition. A reference for what a judge calls a blend, not a target."""
+def pixel_mixes(train: AttributeSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The plainest blend of two people, for reference: the pixel mean of the real upright training faces of two
+    people in one condition, for every such pair, and the pairs (a, b)."""
     upright = train.upright
-    rng = torch.Generator().manual_seed(seed)
-    firsts = torch.randint(0, len(upright), (BLENDS,), generator=rng)
-    seconds, b, found = Partners(upright, column=0).draw(upright.attributes[firsts], generator=rng)
-    if not found.any():
-        return {name: float("nan") for name in judges}
-    faces = (upright.images[firsts].float() / 255 + seconds)[found] / 2
-    a = upright.attributes[firsts, 0][found]
-    return {name: top_two_share(judge, faces, a, b[found]) for name, judge in judges.items()}
+    identity, others = upright.attributes[:, 0], upright.attributes[:, 1:]
+    first, second = torch.triu_indices(len(upright), len(upright), offset=1)
+    kept = (others[first] == others[second]).all(dim=1) & (identity[first] != identity[second])
+    first, second = first[kept], second[kept]
+    return (upright.images[first].float() + upright.images[second].float()) / 255 / 2, identity[first], identity[second]
+
+
+def top_two_shares(readers: dict, faces: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+    return {name: top_two_share(reader, faces, a, b) if len(faces) else float("nan")
+            for name, reader in readers.items()}
 
 
 def load_judges(names: list[str], model: AttributeModel, folder: Path, model_name: str) -> dict[str, nn.Module]:
@@ -176,11 +172,12 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         mask = kept_upright if on_upright else kept
         if mask.any():
             readable[name] = top1(reader, faces[0][mask], faces[1][mask], faces[2].subset(mask))["condition"]
-    blends, a, b = blend_faces(model, seed)
+    blends, a, b = blend_faces(model)
     plain = None
     if model.generator.blend_norm:
         with codes_mixed_plainly(model):
-            plain = blend_faces(model, seed)[0]
+            plain = blend_faces(model)[0]
+    mixes, mixed_a, mixed_b = pixel_mixes(train)
     real_train_upright = train.upright.images.float() / 255
     every = every_pair(model)
     mse = {name: per_image_mse(images, real) for name, images in (
@@ -200,11 +197,12 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
                                       "told_apart": two_sample_accuracy(real_train_upright, every, seed)},
             "generated 0.5 blends": {"sharpness": sharpness(blends),
                                      "told_apart": two_sample_accuracy(real_train_upright, blends, seed)}},
-        "blend_top2_share": {name: top_two_share(reader, blends, a, b) for name, reader in readers.items()},
+        "blends": len(blends), "pixel_mixes": len(mixes),
+        "blend_top2_share": top_two_shares(readers, blends, a, b),
         "plain_blends": None if plain is None else {
             "sharpness": sharpness(plain),
-            "top2_share": {name: top_two_share(reader, plain, a, b) for name, reader in readers.items()}},
-        "pixel_mix_top2_share": pixel_mix_blends(train, readers, seed),
+            "top2_share": top_two_shares(readers, plain, a, b)},
+        "pixel_mix_top2_share": top_two_shares(readers, mixes, mixed_a, mixed_b),
     }
 
 
@@ -243,7 +241,7 @@ def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str
     return checks
 
 
-def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str:
+def face_notes(figures: dict, judges: list[str], dataset: str) -> str:
     percent = lambda share: f"{100 * share:.1f}%"
     size, readers = figures["size"], [*judges, HOG_READER]
     pairs = figures["pairs"]
@@ -269,9 +267,10 @@ def face_notes(figures: dict, judges: list[str], dataset: str, seed: int) -> str
                                     "told apart from real": percent(entry["told_apart"])
                                     if entry["told_apart"] is not None else "-"}
                                    for name, entry in figures["realism"].items()]))
-    notes.append(f"Blends: the share of faces whose two source identities are a reader's top two, out of {BLENDS} "
-                 f"random pairs (seed {seed}):\n\n" + markdown_table(
-                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (random conditions, upright)"
+    notes.append("Blends: the share of faces whose two source identities are a reader's top two, over every pair of "
+                 f"people in every condition ({figures['blends']} blends; {figures['pixel_mixes']} pixel mixes, every "
+                 "pair of real training faces in one condition):\n\n" + markdown_table(
+                     [{"faces": "GCN, 0.5 identity A + 0.5 identity B (upright)"
                                 + (", the mixed code's norm restored (`blend_norm`)" if figures.get("plain_blends")
                                    else ""),
                        **{f"`{n}`": percent(v) for n, v in figures["blend_top2_share"].items()}},
@@ -309,7 +308,7 @@ def evaluate_faces(args) -> dict:
     held = data.held_out
     readback = {name: shares["real"] for name, shares in
                 top1(model.classifier, model.generate(held.one_hot()), held.images.float() / 255, held).items()}
-    notes = face_notes(figures, args.judges, dataset, args.seed) + "\n\n" + readback_note(readback)
+    notes = face_notes(figures, args.judges, dataset) + "\n\n" + readback_note(readback)
     return {"rows": rows, "notes": notes, "figures": figures,
             "readback": readback,
             "checks": [{"target": name, "met": ok, "value": value}
