@@ -10,6 +10,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.augment import export_zip, synthesize
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
+from kepkreator.evaluation.faces import blend_faces, pixel_mixes
 from kepkreator.handwriting import InputError
 
 
@@ -114,3 +115,16 @@ def test_a_face_set_with_nothing_to_train_on_is_refused(kdef_dir):
     one = read_kdef(kdef_dir, sessions=("A",), expressions=("HA",), angles=("S",))[:1]
     with pytest.raises(DataError, match="leave nothing to train on"):
         face_styles(one)
+
+
+def test_blends_are_measured_on_every_pair_of_people_in_every_condition(faces_model, data_dir):
+    """The blend share is read over the whole population the target names, so it carries no sampling noise."""
+    faces, a, b = blend_faces(faces_model)
+    people, conditions = (len(faces_model.schema[name]) for name in ("identity", "condition"))
+    assert len(faces) == people * (people - 1) // 2 * conditions and (a < b).all()
+    assert len(set(zip(a.tolist(), b.tolist()))) == people * (people - 1) // 2
+    train = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
+    mixes, first, second = pixel_mixes(train)
+    per_condition = torch.bincount(train.upright.attributes[:, 1]).tolist()  # one photograph a person a condition
+    assert len(mixes) == sum(k * (k - 1) // 2 for k in per_condition) and (first != second).all()
+    assert mixes.min() >= 0 and mixes.max() <= 1
