@@ -128,3 +128,13 @@ def test_blends_are_measured_on_every_pair_of_people_in_every_condition(faces_mo
     per_condition = torch.bincount(train.upright.attributes[:, 1]).tolist()  # one photograph a person a condition
     assert len(mixes) == sum(k * (k - 1) // 2 for k in per_condition) and (first != second).all()
     assert mixes.min() >= 0 and mixes.max() <= 1
+
+
+def test_a_person_photographed_twice_in_a_condition_is_mixed_once(kdef_dir):
+    train = face_styles(read_kdef(kdef_dir, size=32), holdout=0.1, seed=0).train.upright
+    assert len(train) > len({tuple(key) for key in train.attributes.tolist()})  # KDEF's two sessions
+    mixes, first, second = pixel_mixes(train)
+    people = {}
+    for identity, condition, _ in train.attributes.tolist():
+        people.setdefault(condition, set()).add(identity)
+    assert len(mixes) == sum(len(p) * (len(p) - 1) // 2 for p in people.values())

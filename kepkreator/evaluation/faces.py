@@ -96,9 +96,13 @@ def blend_faces(model: AttributeModel) -> tuple[torch.Tensor, torch.Tensor, torc
 
 
 def pixel_mixes(train: AttributeSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The plainest blend of two people, for reference: the pixel mean of the real upright training faces of two
-    people in one condition, for every such pair, and the pairs (a, b)."""
+    """The plainest blend of two people, for reference: the pixel mean of two people's real upright training faces
+    in one condition, for every such pair, and the pairs (a, b). A person with several photographs in a condition
+    (KDEF's two sessions) gives the first, so the pairs are those `blend_faces` draws and their number stays
+    (people choose 2) x conditions."""
     upright = train.upright
+    first_photograph = {tuple(key): i for i, key in reversed(list(enumerate(upright.attributes.tolist())))}
+    upright = upright.subset(torch.tensor(sorted(first_photograph.values())))
     identity, others = upright.attributes[:, 0], upright.attributes[:, 1:]
     first, second = torch.triu_indices(len(upright), len(upright), offset=1)
     kept = (others[first] == others[second]).all(dim=1) & (identity[first] != identity[second])
@@ -268,8 +272,8 @@ def face_notes(figures: dict, judges: list[str], dataset: str) -> str:
                                     if entry["told_apart"] is not None else "-"}
                                    for name, entry in figures["realism"].items()]))
     notes.append("Blends: the share of faces whose two source identities are a reader's top two, over every pair of "
-                 f"people in every condition ({figures['blends']} blends; {figures['pixel_mixes']} pixel mixes, every "
-                 "pair of real training faces in one condition):\n\n" + markdown_table(
+                 f"people in every condition ({figures['blends']} blends; {figures['pixel_mixes']} pixel mixes, "
+                 "two people's real training faces in one condition, each pair once):\n\n" + markdown_table(
                      [{"faces": "GCN, 0.5 identity A + 0.5 identity B (upright)"
                                 + (", the mixed code's norm restored (`blend_norm`)" if figures.get("plain_blends")
                                    else ""),
