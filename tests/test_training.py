@@ -219,7 +219,8 @@ FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1
                  mix_weight=0, mix_even=0, dataset="yale", width=8, generator="modulated", content=["identity"],
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
                  d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
-                 d_learns_unseen=False, train_normed_blends=False)
+                 d_learns_unseen=False, train_normed_blends=False, blend_norm=False, ema_decay=0.999,
+                 save_generator="raw")
 
 
 def face_batch(data_dir):
@@ -252,6 +253,26 @@ def one_face_step(faces, batch, spy: list | None = None, **changes):
     torch.manual_seed(1)
     task.training_step(batch, 0)
     return task
+
+
+def test_the_moving_average_follows_the_generator_and_is_what_ema_saves(data_dir, tmp_path):
+    faces, batch = face_batch(data_dir)
+    torch.manual_seed(0)
+    task = face_task(faces, ema_decay=0.25, save_generator="ema")
+    before = {name: p.detach().clone() for name, p in task.generator.named_parameters()}
+    torch.manual_seed(1)
+    task.training_step(batch, 0)
+    after = dict(task.generator.named_parameters())
+    for name, averaged in task.average.average.named_parameters():
+        assert torch.allclose(averaged, 0.25 * before[name] + 0.75 * after[name]), name
+    assert any(not torch.equal(before[name], after[name]) for name in before)
+    for (name, averaged), current in zip(task.average.average.named_buffers(), task.generator.buffers()):
+        assert torch.equal(averaged, current), name
+    assert "ema" in task.state_modules()
+    task.save_model(tmp_path)
+    saved = load_model(AttributeGenerator, tmp_path)
+    for name, value in saved.state_dict().items():
+        assert torch.equal(value, task.average.average.state_dict()[name]), name
 
 
 def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
@@ -410,6 +431,9 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
     (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),
     (["--beta1", "1"], "--beta1 must be from 0 to below 1, got 1.0"),
+    (["--ema-decay", "1"], "--ema-decay must be from 0 to below 1, got 1.0"),
+    (["--classifier-only", "--save-generator", "ema"], "--save-generator chooses which generator to save; "
+                                                       "--classifier-only trains no generator"),
     (["--d-shift", "20"], "--d-shift must be from 0 to a quarter of the image side (7 pixels), got 20"),
     (["--recipe", "cgan-mnist"], "argument --recipe: invalid choice: 'cgan-mnist'"),
 ])

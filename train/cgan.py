@@ -13,7 +13,6 @@ collapse, and an exponential moving average of the generator kept beside it
 from __future__ import annotations
 
 import argparse
-import copy
 from pathlib import Path
 
 import torch
@@ -23,6 +22,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
 from train.diffaugment import cutout, translate
+from train.ema import MovingAverage, add_average_arguments, check_average_arguments
 from train.recipes import use_recipe
 from train.loop import Run, add_loop_arguments, command_line, fail, make_accelerator
 
@@ -32,16 +32,16 @@ class CGANTask:
         self.args, self.accelerator = args, accelerator
         self.generator = Generator(classes=classes, latent_dim=args.latent_dim, width=args.g_width)
         self.discriminator = Discriminator(num_classes=len(classes), width=args.d_width)
-        self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), args.lr_g, betas=(args.beta1, 0.999))
         self.d_opt = torch.optim.Adam(self.discriminator.parameters(), args.lr_d, betas=(args.beta1, 0.999))
         self.g, self.d, self.g_opt_p, self.d_opt_p = accelerator.prepare(
             self.generator, self.discriminator, self.g_opt, self.d_opt)
+        self.ema = MovingAverage(self.generator, args.ema_decay)  # made where prepare put the generator
         self.sample_z = torch.randn(10 * len(classes), args.latent_dim, generator=torch.Generator().manual_seed(1234))
         self.sample_labels = torch.arange(len(classes)).repeat_interleave(10)
 
     def state_modules(self):
-        return {"generator": self.generator, "discriminator": self.discriminator, "ema": self.ema}
+        return {"generator": self.generator, "discriminator": self.discriminator, "ema": self.ema.average}
 
     def optimizers(self):
         return {"generator": self.g_opt, "discriminator": self.d_opt}
@@ -72,11 +72,7 @@ class CGANTask:
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
 
-        with torch.no_grad():
-            for ema_p, p in zip(self.ema.parameters(), self.generator.parameters()):
-                ema_p.lerp_(p, 1 - self.args.ema_decay)
-            for ema_b, b in zip(self.ema.buffers(), self.generator.buffers()):
-                ema_b.copy_(b)
+        self.ema.update()
         return {"d": d_loss.item(), "g": g_loss.item()}
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
@@ -85,7 +81,7 @@ class CGANTask:
         return cutout(images, 0.5, -1.0) if self.args.cutout else images
 
     def saved_generator(self):
-        return self.ema if self.args.save_generator == "ema" else self.generator
+        return self.ema.average if self.args.save_generator == "ema" else self.generator
 
     def sample_images(self):
         model = self.saved_generator()
@@ -115,9 +111,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr-g", type=float, default=2e-4)
     parser.add_argument("--lr-d", type=float, default=2e-4)
     parser.add_argument("--beta1", type=float, default=0.5)
-    parser.add_argument("--ema-decay", type=float, default=0.999)
-    parser.add_argument("--save-generator", choices=["raw", "ema"], default="raw",
-                        help="which generator the final model is: the trained one or its moving average")
+    add_average_arguments(parser)
     parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
     parser.add_argument("--cutout", action="store_true",
@@ -125,6 +119,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_loop_arguments(parser, steps=6000, batch_size=64)
     use_recipe(parser, "train.cgan", argv)
     args = parser.parse_args(argv)
+    check_average_arguments(args)
     if args.output_dir is None:
         args.output_dir = Path("runs") / f"cgan-{args.dataset}"
     return args

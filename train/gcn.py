@@ -26,6 +26,7 @@ from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_part
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel, base_size
 from train.diffaugment import cutout, translate
+from train.ema import MovingAverage, add_average_arguments, check_average_arguments
 from train.recipes import use_recipe
 from train.loop import (Run, add_loop_arguments, command_line, cooldown, fail, make_accelerator, schedule_horizon,
                         set_learning_rate)
@@ -107,6 +108,7 @@ class GCNTask:
         self.c, self.c_opt_p = prepared["classifier"]
         if "generator" in prepared:
             self.g, self.g_opt_p = prepared["generator"]
+            self.average = MovingAverage(self.generator, args.ema_decay)  # made where prepare put the generator
         if "discriminator" in prepared:
             self.d, self.d_opt_p = prepared["discriminator"]
         if args.mix_weight:
@@ -115,7 +117,7 @@ class GCNTask:
         self.sample_attributes = data.one_hot(data.attributes[show])
 
     def state_modules(self):
-        return self.modules
+        return self.modules if self.args.classifier_only else {**self.modules, "ema": self.average.average}
 
     def optimizers(self):
         return self.opts
@@ -166,6 +168,7 @@ class GCNTask:
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
+        self.average.update()
         if self.args.d_learns_unseen:
             losses["d_unseen"] = self.discriminator_step_on_drawn(real, attributes, targets, drawn)
         return losses
@@ -319,28 +322,33 @@ class GCNTask:
             blends = upright(blends, attributes[:, list(self.schema).index(TRANSFORM)])
         return -self.d(self.d_augment(blends), condition).mean(), blends, condition
 
+    def saved_generator(self):
+        return self.average.average if self.args.save_generator == "ema" else self.generator
+
     def sample_images(self):
         if self.args.classifier_only:
             return None
+        generator = self.saved_generator()
+        was_training = generator.training
         with torch.no_grad():
-            self.generator.eval()
-            images = self.generator(self.sample_attributes)
-            self.generator.train()
+            images = generator.eval()(self.sample_attributes)
+        generator.train(was_training)
         return images
 
     def save_model(self, output_dir: Path):
-        for module in self.modules.values():
+        for module in self.state_modules().values():
             module.to(memory_format=torch.contiguous_format)  # safetensors stores contiguous tensors
         if self.args.classifier_only:
             self.classifier.eval().save_pretrained(output_dir)
             write_card(self.classifier, output_dir)
             return self.classifier
         self.classifier.eval().save_pretrained(output_dir / "classifier")
-        self.generator.eval().save_pretrained(output_dir)
+        generator = self.saved_generator()
+        generator.eval().save_pretrained(output_dir)
         if self.args.blend_norm:
             draw_blends_normed(output_dir)
-        write_card(self.generator, output_dir)
-        return self.generator
+        write_card(generator, output_dir)
+        return generator
 
 
 def draw_blends_normed(model_dir: Path) -> None:
@@ -356,8 +364,11 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0, "mix_even": 0.0,
-                       "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
+    check_average_arguments(args)
+    if args.classifier_only and args.save_generator != "raw":
+        fail("--save-generator chooses which generator to save; --classifier-only trains no generator")
+    generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0,
+                       "mix_even": 0.0, "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
                        "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
                        "d_learns_unseen": False, "train_normed_blends": False}
     for flag, off in generator_flags.items():
@@ -409,7 +420,7 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
                    "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen",
-                   "train_normed_blends")  # written on the model card
+                   "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
 
 
 def parse_arguments(argv) -> argparse.Namespace:
@@ -472,6 +483,7 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
                              "whose target is exact (default 0)")
+    add_average_arguments(parser)
     add_loop_arguments(parser, steps=4000, batch_size=64)
     use_recipe(parser, "train.gcn", argv)
     args = parser.parse_args(argv)
@@ -501,8 +513,8 @@ def train(argv=None) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings, resumable=("blend_norm",), records={"data": record(data_settings),
-                                                    "model": asdict(model_settings(args))})
+    run = Run(args, accelerator, settings, resumable=("blend_norm", "save_generator"),
+              records={"data": record(data_settings), "model": asdict(model_settings(args))})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else
