@@ -220,7 +220,7 @@ FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
                  d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
                  d_learns_unseen=False, train_normed_blends=False, blend_norm=False, ema_decay=0.999,
-                 save_generator="raw")
+                 save_generator="raw", d_unseen_weight=1.0, d_unseen_unconditional=False)
 
 
 def face_batch(data_dir):
@@ -346,6 +346,23 @@ def test_d_learns_unseen_teaches_the_discriminator_the_drawings_it_judged_after_
     assert torch.equal(second[1][1], torch.cat([unseen_condition, blend_condition]))
 
 
+def test_the_d_unseen_step_can_be_weighted_or_scored_without_conditions(data_dir):
+    faces, batch = face_batch(data_dir)
+    terms = dict(unseen_weight=1.0, mix_weight=1.0, adversarial_blend_weight=0.1, d_learns_unseen=True)
+    judged = []
+    unconditional = one_face_step(faces, batch, judged, d_unseen_unconditional=True, **terms)
+    (real, real_condition), *_, (second_real, second_real_condition), (second_fake, second_condition) = judged
+    assert torch.equal(second_real, real) and real_condition.abs().sum() > 0
+    assert not second_real_condition.any() and not second_condition.any()
+    weighted, plain = one_face_step(faces, batch, d_unseen_weight=0.25, **terms), one_face_step(faces, batch, **terms)
+    for task in (weighted, unconditional):
+        learned = dict(task.modules["discriminator"].named_parameters())
+        assert any(not torch.equal(learned[name], value)
+                   for name, value in plain.modules["discriminator"].named_parameters())
+        for name, value in plain.generator.state_dict().items():
+            assert torch.equal(task.generator.state_dict()[name], value), name
+
+
 def test_train_normed_blends_trains_the_blends_as_the_saved_model_draws_them(data_dir):
     """The mix term's blends reach the generator at the mixed codes' length, as the app draws them: one step moves
     the generator otherwise than a step on plain mixes, and a step on one-hot faces alone moves it the same."""
@@ -432,6 +449,9 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),
     (["--beta1", "1"], "--beta1 must be from 0 to below 1, got 1.0"),
     (["--ema-decay", "1"], "--ema-decay must be from 0 to below 1, got 1.0"),
+    (["--d-unseen-weight", "0.5"], "--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step"),
+    (["--recipe", "gcn-yale", "--d-learns-unseen", "--d-unseen-weight", "20"],
+     "--d-unseen-weight must be above 0 and at most 10, got 20.0"),
     (["--classifier-only", "--save-generator", "ema"], "--save-generator chooses which generator to save; "
                                                        "--classifier-only trains no generator"),
     (["--d-shift", "20"], "--d-shift must be from 0 to a quarter of the image side (7 pixels), got 20"),

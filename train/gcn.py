@@ -222,13 +222,14 @@ class GCNTask:
         return real, torch.cat(targets, 1)
 
     def discriminator_step(self, real: torch.Tensor, real_condition: torch.Tensor, fake: torch.Tensor,
-                           fake_condition: torch.Tensor) -> float:
-        """One hinge-loss step of the discriminator, both sides through DiffAugment; returns its loss."""
+                           fake_condition: torch.Tensor, weight: float = 1.0) -> float:
+        """One hinge-loss step of the discriminator, both sides through DiffAugment, its loss times `weight`;
+        returns the loss."""
         scores_real = self.d(self.d_augment(real), real_condition)
         scores_fake = self.d(self.d_augment(fake), fake_condition)
         d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
-        self.accelerator.backward(d_loss)
+        self.accelerator.backward(weight * d_loss)
         self.d_opt_p.step()
         return d_loss.item()
 
@@ -238,11 +239,15 @@ class GCNTask:
         against the step's drawings of combinations no real image shows (unseen pairs, blends), so that it learns
         to refuse the blotches that fooled it while it only judged them. It does, and it also learns to refuse the
         pairs themselves: the features its condition is projected on carry the identity, and the generator then
-        draws an unseen pair as the person's usual face (README, "tried and left off")."""
+        draws an unseen pair as the person's usual face (README, "tried and left off"). `--d-unseen-weight` scales
+        this step's loss; with `--d-unseen-unconditional` both sides are scored without their condition vectors, so
+        the step can only teach what a real face looks like, not which pairs are real."""
         real, vectors = self.as_judged(real, attributes, targets)
         condition, _ = self.generator.split(vectors)
         images, conditions = (torch.cat(parts) for parts in zip(*drawn))
-        return self.discriminator_step(real, condition, images.detach(), conditions)
+        if self.args.d_unseen_unconditional:
+            condition, conditions = torch.zeros_like(condition), torch.zeros_like(conditions)
+        return self.discriminator_step(real, condition, images.detach(), conditions, self.args.d_unseen_weight)
 
     def unseen_combinations(self, targets: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Each row's content (a face's identity) drawn with another row's style attributes (its condition),
@@ -383,6 +388,10 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     if args.d_learns_unseen and not (args.adversarial_weight and (args.unseen_weight or args.adversarial_blend_weight)):
         fail("--d-learns-unseen teaches the --adversarial-weight term's discriminator the drawings of --unseen-weight "
              "or --adversarial-blend-weight: it needs the first and one of the others")
+    if (args.d_unseen_weight != 1 or args.d_unseen_unconditional) and not args.d_learns_unseen:
+        fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
+    if not 0 < args.d_unseen_weight <= 10:
+        fail(f"--d-unseen-weight must be above 0 and at most 10, got {args.d_unseen_weight}")
     if args.unseen_weight and not args.content:
         fail("--unseen-weight draws each --content with other rows' style attributes: it needs --content")
     if args.blend_norm and not args.content:
@@ -419,7 +428,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
 HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
-                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen",
+                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen", "d_unseen_weight",
+                   "d_unseen_unconditional",
                    "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
 
 
@@ -480,6 +490,10 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--d-learns-unseen", action="store_true",
                         help="after each generator step, a second discriminator step learns the real images against "
                              "the step's drawings of unseen combinations and blends (default: it only judges them)")
+    parser.add_argument("--d-unseen-weight", type=float, default=1.0, metavar="W",
+                        help="with --d-learns-unseen: that step's loss times W (default 1)")
+    parser.add_argument("--d-unseen-unconditional", action="store_true",
+                        help="with --d-learns-unseen: that step scores both sides without their condition vectors")
     parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
                              "whose target is exact (default 0)")
