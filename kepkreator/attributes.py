@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from kepkreator.batching import batched, for_serving
+from kepkreator.batching import batched, for_serving, in_chunks
 from kepkreator.handwriting import Style
 from kepkreator.validation import InputError
 from kepkreator.validation import shown as quoted
@@ -115,7 +115,7 @@ class AttributeModel:
             float32 tensor of shape (N, channels, image_size, image_size) with values in [0, 1]: 3 channels and 28
             pixels for QMNIST styles, 1 channel and 64 pixels for the shipped faces.
         """
-        return self._generate(vectors)
+        return in_chunks(self._generate, vectors)
 
     @torch.no_grad()
     def read(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -130,7 +130,7 @@ class AttributeModel:
         """
         if self.classifier is None:
             raise InputError("this model was saved without its cooperating classifier")
-        return {name: logits.softmax(dim=1) for name, logits in self._classify(images).items()}
+        return {name: logits.softmax(dim=1) for name, logits in in_chunks(self._classify, images).items()}
 
 
 def blend(a: str, b: str, weight_b: float) -> dict[str, float]:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.batching import RequestBatcher, for_serving, frozen
+from kepkreator.batching import RequestBatcher, for_serving, frozen, in_chunks
 from kepkreator.handwriting import GANGlyphs, Handwriter, Style
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
@@ -172,3 +172,18 @@ def test_a_network_whose_flow_depends_on_its_input_values_is_refused_rather_than
 def test_a_value_dependent_network_is_refused_by_its_own_name_in_bfloat16_too():
     with pytest.raises(ValueError, match="^ValueDependent cannot be frozen"):
         for_serving(ValueDependent(), torch.ones(2, 3), freeze=True, precision="bfloat16")
+
+
+def test_many_rows_are_drawn_and_read_in_chunks_as_one_pass_would():
+    model = AttributeModel.from_pretrained("gcn-yale")
+    sizes = [len(values) for values in model.schema.values()]
+    generator = torch.Generator().manual_seed(0)
+    picks = [torch.randint(size, (600,), generator=generator) for size in sizes]  # > 2 chunks, the last one short
+    vectors = torch.cat([torch.nn.functional.one_hot(pick, size).float() for pick, size in zip(picks, sizes)], 1)
+    with torch.no_grad():
+        drawn = model.generate(vectors)
+        assert torch.allclose(drawn, model.generator(vectors), atol=1e-6)
+        one_pass = model.classifier(drawn)
+    read = model.read(drawn)
+    assert all(torch.allclose(read[name], one_pass[name].softmax(dim=1), atol=1e-6) for name in one_pass)
+    assert in_chunks(lambda rows: rows * 2, vectors, size=7).equal(vectors * 2)

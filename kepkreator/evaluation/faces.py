@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from kepkreator.attributes import AttributeModel
+from kepkreator.batching import in_chunks
 from kepkreator.cards import markdown_table
 from kepkreator.data.settings import FaceData, record, recorded
 from kepkreator.data.attributes import AttributeSet, mix, one_hot_parts
@@ -76,7 +77,7 @@ def check_same_split(judge_folder: Path, model_folder: Path, judge: str, model: 
 
 
 def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> float:
-    top2 = judge(images)["identity"].topk(2, dim=1).indices
+    top2 = in_chunks(judge, images)["identity"].topk(2, dim=1).indices
     return ((top2 == a[:, None]).any(dim=1) & (top2 == b[:, None]).any(dim=1)).double().mean().item()
 
 
