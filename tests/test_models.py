@@ -109,3 +109,29 @@ def test_blend_norm_draws_people_as_before_and_gives_a_blend_a_persons_strength(
     one_of_each = torch.tensor([[0.0, 1, 0, 0, 1, 1, 0]])  # each content attribute's code kept as it is
     assert torch.allclose(normed.content_code(one_of_each[:, :5]), one_of_each[:, :5])
     assert torch.allclose(normed(one_of_each), plain(one_of_each), atol=1e-6)
+
+
+def test_interaction_rank_adds_a_persons_own_factor_to_the_modulation_and_survives_saving(tmp_path):
+    from kepkreator.models.gcn import AttributeGenerator
+
+    pairs = [("identity", ["a", "b", "c"]), ("condition", ["x", "y"])]
+    settings = dict(image_size=28, channels=1, width=16, modulated=True, content=["identity"])
+    torch.manual_seed(0)
+    bilinear = AttributeGenerator(pairs, **settings, interaction_rank=2).eval()
+    for parameter in bilinear.parameters():  # modulations start at zero; make every one of them count
+        torch.nn.init.normal_(parameter, std=0.2)
+    vectors = torch.tensor([[1.0, 0, 0, 1, 0], [0, 1, 0, 0, 1], [0.5, 0.5, 0, 1, 0]])
+    with torch.no_grad():
+        drawn = bilinear(vectors)
+        bilinear.style_factors.weight.zero_()  # no interaction left: the plain content/style model's drawing
+        additive = AttributeGenerator(pairs, **settings).eval()
+        state = {name: value[:, :2] if name.endswith(("scale.weight", "shift.weight")) else value
+                 for name, value in bilinear.state_dict().items() if "factors" not in name}
+        additive.load_state_dict(state)
+        assert torch.allclose(bilinear(vectors), additive(vectors), atol=1e-6)
+        assert not torch.allclose(drawn, additive(vectors), atol=1e-3)
+    bilinear.save_pretrained(tmp_path / "g")
+    loaded = load_model(AttributeGenerator, tmp_path / "g")
+    assert loaded.interaction_rank == 2 and torch.equal(loaded(vectors), bilinear(vectors))
+    with pytest.raises(ValueError, match="needs content"):
+        AttributeGenerator(pairs, **{**settings, "content": None}, interaction_rank=2)

@@ -440,6 +440,8 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
+    (["--interaction-rank", "4"], "--interaction-rank multiplies --content factors with style factors"),
+    (["--interaction-rank", "-1"], "--interaction-rank must be from 0 to 64, got -1"),
     (["--train-normed-blends"], "--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm"),
     (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "
