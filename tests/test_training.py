@@ -437,7 +437,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     train = data.train
     args = argparse.Namespace(classifier_only=True, classifier_width=8, colour_mixes=1.0, lr=1e-3, beta1=0.9,
                               lr_d=2e-4, mix_weight=0, dataset="qmnist", width=8, generator="plain", content=None,
-                              exact_transform=False, d_width=8, adversarial_weight=0)
+                              exact_transform=False, d_width=8, adversarial_weight=0, interaction_rank=0)
     task = GCNTask(args, train, Accelerator(cpu=True))
     lost = data.held_out.subset(data.held_out.split == 1).attributes[:50]  # items, each missing one colour
     rows = torch.stack([train.attributes[(train.attributes[:, :2] == item[:2]).all(dim=1)][0] for item in lost])
