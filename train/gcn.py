@@ -224,19 +224,12 @@ class GCNTask:
     def discriminator_step(self, real: torch.Tensor, real_condition: torch.Tensor, fake: torch.Tensor,
                            fake_condition: torch.Tensor, weight: float = 1.0) -> float:
         """One hinge-loss step of the discriminator, both sides through DiffAugment, its loss times `weight`;
-        returns the loss. With --r1 G the step also pays G/2 times the squared gradient of its scores at the real
-        images (Mescheder et al. 2018): a discriminator flat around real faces cannot reward a blotch or a
-        checkerboard on top of one."""
-        seen = self.d_augment(real).detach().requires_grad_(bool(self.args.r1))
-        scores_real = self.d(seen, real_condition)
+        returns the loss."""
+        scores_real = self.d(self.d_augment(real), real_condition)
         scores_fake = self.d(self.d_augment(fake), fake_condition)
         d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
-        penalty = 0.0
-        if self.args.r1:
-            slope, = torch.autograd.grad(scores_real.sum(), seen, create_graph=True)
-            penalty = self.args.r1 / 2 * slope.pow(2).flatten(1).sum(1).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
-        self.accelerator.backward(weight * (d_loss + penalty))
+        self.accelerator.backward(weight * d_loss)
         self.d_opt_p.step()
         return d_loss.item()
 
@@ -398,10 +391,6 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
              "or --adversarial-blend-weight: it needs the first and one of the others")
     if (args.d_unseen_weight != 1 or args.d_unseen_unconditional) and not args.d_learns_unseen:
         fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
-    if not 0 <= args.r1 <= 100:
-        fail(f"--r1 must be from 0 to 100, got {args.r1}")
-    if args.r1 and not args.adversarial_weight:
-        fail("--r1 penalises the --adversarial-weight term's discriminator: it needs it")
     if not 0 < args.d_unseen_weight <= 10:
         fail(f"--d-unseen-weight must be above 0 and at most 10, got {args.d_unseen_weight}")
     if args.unseen_weight and not args.content:
@@ -445,7 +434,7 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
                    "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen", "d_unseen_weight",
-                   "d_unseen_unconditional", "interaction_rank", "r1",
+                   "d_unseen_unconditional", "interaction_rank",
                    "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
 
 
@@ -505,8 +494,6 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
                         help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
     parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
-    parser.add_argument("--r1", type=float, default=0.0, metavar="GAMMA",
-                        help="R1 penalty: GAMMA/2 times the squared gradient of the discriminator at real images")
     parser.add_argument("--d-learns-unseen", action="store_true",
                         help="after each generator step, a second discriminator step learns the real images against "
                              "the step's drawings of unseen combinations and blends (default: it only judges them)")
