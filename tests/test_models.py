@@ -111,6 +111,31 @@ def test_blend_norm_draws_people_as_before_and_gives_a_blend_a_persons_strength(
     assert torch.allclose(normed(one_of_each), plain(one_of_each), atol=1e-6)
 
 
+def test_style_map_lets_the_condition_place_features_and_survives_saving(tmp_path):
+    from kepkreator.models.gcn import AttributeGenerator
+
+    pairs = [("identity", ["a", "b", "c"]), ("condition", ["x", "y"])]
+    settings = dict(image_size=28, channels=1, width=16, modulated=True, content=["identity"])
+    torch.manual_seed(0)
+    placed = AttributeGenerator(pairs, **settings, style_map=True).eval()
+    vectors = torch.tensor([[1.0, 0, 0, 1, 0], [1.0, 0, 0, 0, 1], [0.5, 0.5, 0, 1, 0]])
+    with torch.no_grad():
+        # Modulations start at zero, so at first only the style map tells the two conditions apart.
+        drawn = placed(vectors)
+        assert not torch.allclose(drawn[0], drawn[1], atol=1e-4)
+        placed.style_project.weight.zero_()  # no map left: the plain content/style model's drawing
+        plain = AttributeGenerator(pairs, **settings).eval()
+        plain.load_state_dict({k: v for k, v in placed.state_dict().items() if not k.startswith("style_project")})
+        assert torch.allclose(placed(vectors), plain(vectors), atol=1e-6)
+        assert torch.allclose(plain(vectors)[0], plain(vectors)[1], atol=1e-6)
+        placed.style_project.weight.normal_(std=0.2)
+    placed.save_pretrained(tmp_path / "g")
+    loaded = load_model(AttributeGenerator, tmp_path / "g")
+    assert loaded.style_map and torch.equal(loaded(vectors), placed(vectors))
+    with pytest.raises(ValueError, match="needs content"):
+        AttributeGenerator(pairs, **{**settings, "content": None}, style_map=True)
+
+
 def test_interaction_rank_adds_a_persons_own_factor_to_the_modulation_and_survives_saving(tmp_path):
     from kepkreator.models.gcn import AttributeGenerator
 

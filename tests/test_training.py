@@ -221,7 +221,7 @@ FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1
                  d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
                  d_learns_unseen=False, train_normed_blends=False, blend_norm=False, ema_decay=0.999,
                  save_generator="raw", d_unseen_weight=1.0, d_unseen_unconditional=False,
-                 interaction_rank=0)
+                 interaction_rank=0, style_map=False)
 
 
 def face_batch(data_dir):
@@ -417,7 +417,8 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     train = data.train
     args = argparse.Namespace(classifier_only=True, classifier_width=8, colour_mixes=1.0, lr=1e-3, beta1=0.9,
                               lr_d=2e-4, mix_weight=0, dataset="qmnist", width=8, generator="plain", content=None,
-                              exact_transform=False, d_width=8, adversarial_weight=0, interaction_rank=0)
+                              exact_transform=False, d_width=8, adversarial_weight=0, interaction_rank=0,
+                              style_map=False)
     task = GCNTask(args, train, Accelerator(cpu=True))
     lost = data.held_out.subset(data.held_out.split == 1).attributes[:50]  # items, each missing one colour
     rows = torch.stack([train.attributes[(train.attributes[:, :2] == item[:2]).all(dim=1)][0] for item in lost])
@@ -443,6 +444,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
     (["--interaction-rank", "4"], "--interaction-rank multiplies --content factors with style factors"),
     (["--interaction-rank", "-1"], "--interaction-rank must be from 0 to 64, got -1"),
+    (["--style-map"], "--style-map adds the style attributes' map to the --content attributes' starting map"),
     (["--train-normed-blends"], "--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm"),
     (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "

@@ -73,7 +73,7 @@ def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Ten
 
 def model_settings(args: argparse.Namespace) -> GCNModel:
     return GCNModel(args.width, args.classifier_width, args.generator, tuple(args.content or ()), args.exact_transform,
-                    args.d_width, args.interaction_rank)
+                    args.d_width, args.interaction_rank, args.style_map)
 
 
 def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
@@ -375,7 +375,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0,
                        "mix_even": 0.0, "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
                        "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
-                       "interaction_rank": 0,
+                       "interaction_rank": 0, "style_map": False,
                        "d_learns_unseen": False, "train_normed_blends": False}
     for flag, off in generator_flags.items():
         value = getattr(args, flag)
@@ -399,6 +399,8 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail(f"--interaction-rank must be from 0 to 64, got {args.interaction_rank}")
     if args.interaction_rank and not args.content:
         fail("--interaction-rank multiplies --content factors with style factors: it needs --content")
+    if args.style_map and not args.content:
+        fail("--style-map adds the style attributes' map to the --content attributes' starting map: it needs --content")
     if args.blend_norm and not args.content:
         fail("--blend-norm rescales blended --content codes: it needs --content")
     if args.train_normed_blends and not args.blend_norm:
@@ -434,7 +436,7 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
                    "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
                    "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
                    "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen", "d_unseen_weight",
-                   "d_unseen_unconditional", "interaction_rank",
+                   "d_unseen_unconditional", "interaction_rank", "style_map",
                    "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
 
 
@@ -474,6 +476,9 @@ def parse_arguments(argv) -> argparse.Namespace:
                              "the others alone modulate the layers (default: every attribute does both)")
     parser.add_argument("--interaction-rank", type=int, default=0, metavar="R",
                         help="with --content: a rank-R product of content and style factors also modulates the layers")
+    parser.add_argument("--style-map", action="store_true",
+                        help="with --content: the style attributes also add a learned map to the starting feature "
+                             "map, so a condition can place what a person's photographs never showed")
     parser.add_argument("--blend-norm", action="store_true",
                         help="with --content: the saved model draws a blend from a code as long as the mixed codes, "
                              "not their shorter plain mix (config.json's blend_norm; training is unchanged)")

@@ -118,7 +118,7 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
 
     def __init__(self, schema: SchemaPairs, image_size: int = 28, channels: int = 3, width: int = 64,
                  modulated: bool = False, exact_transform: bool = False, content: list[str] | None = None,
-                 blend_norm: bool = False, interaction_rank: int = 0):
+                 blend_norm: bool = False, interaction_rank: int = 0, style_map: bool = False):
         super().__init__()
         self.schema = check_schema(schema)
         self.image_size, self.channels = image_size, channels
@@ -134,7 +134,9 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
             raise ValueError("blend_norm rescales blended content codes: it needs content")
         if interaction_rank and not self.content:
             raise ValueError("interaction_rank mixes content with style: it needs content")
-        self.blend_norm, self.interaction_rank = blend_norm, interaction_rank
+        if style_map and not self.content:
+            raise ValueError("style_map adds the style attributes' map to the content's: it needs content")
+        self.blend_norm, self.interaction_rank, self.style_map = blend_norm, interaction_rank, style_map
         offsets, position = {}, 0
         for name in read:
             offsets[name] = range(position, position + len(self.schema[name]))
@@ -146,6 +148,8 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
         self.start, ups = base_size(image_size)
         widths = [max(2 * width // 2 ** i, 16) for i in range(ups + 1)]
         self.project = nn.Sequential(nn.Linear(len(self.content_columns), widths[0] * self.start ** 2), nn.ReLU())
+        if style_map:
+            self.style_project = nn.Linear(len(self.style_columns), widths[0] * self.start ** 2, bias=False)
         if interaction_rank:
             self.content_factors = nn.Linear(len(self.content_columns), interaction_rank, bias=False)
             self.style_factors = nn.Linear(len(self.style_columns), interaction_rank, bias=False)
@@ -181,8 +185,10 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
 
     def draw(self, condition: torch.Tensor) -> torch.Tensor:
         """The network's image for the condition vector (upright when the transform is exact)."""
-        h = self.project(self.content_code(condition[:, self.content_columns])).view(
-            -1, self.widths[0], self.start, self.start)
+        h = self.project[0](self.content_code(condition[:, self.content_columns]))
+        if self.style_map:
+            h = h + self.style_project(condition[:, self.style_columns])
+        h = self.project[1](h).view(-1, self.widths[0], self.start, self.start)
         if self.modulated:
             style = condition[:, self.style_columns]
             if self.interaction_rank:
@@ -269,6 +275,7 @@ class GCNModel:
     exact_transform: bool = False
     d_width: int = 32  # the discriminator's, when there is an adversarial term
     interaction_rank: int = 0
+    style_map: bool = False
 
     def networks(self, schema: Schema, image_size: int, channels: int, generator: bool = True,
                  discriminator: bool = False) -> dict[str, nn.Module]:
@@ -280,7 +287,8 @@ class GCNModel:
             nets["generator"] = AttributeGenerator(pairs, image_size, channels, self.width,
                                                    modulated=self.generator == "modulated",
                                                    exact_transform=self.exact_transform, content=list(self.content),
-                                                   interaction_rank=self.interaction_rank)
+                                                   interaction_rank=self.interaction_rank,
+                                                   style_map=self.style_map)
             if discriminator:
                 nets["discriminator"] = AttributeDiscriminator(nets["generator"].condition_dim, image_size, channels,
                                                                self.d_width)
