@@ -1,6 +1,7 @@
 """The Fisherface judge that scores the face-blending generator: fitted on real Yale faces, read back, saved,
 and the evaluation that uses it reproduces the shipped model card."""
 import json
+import re
 
 import pytest
 import torch
@@ -100,6 +101,18 @@ def test_an_empty_folder_gets_a_clear_message(tmp_path):
     assert result.returncode == 2 and "no Yale faces under" in result.stderr
 
 
+DECIMAL = re.compile(r"\d+\.\d+")
+
+
+def differences_beyond_last_digit(recorded: str, printed: str) -> list[tuple[str, str]]:
+    """The figures of two texts of the same wording that differ by more than one unit of their last printed digit.
+    Another CPU's kernels move a generated face by a rounding error, which can flip one borderline reading of
+    1155 blends (0.087 points); a stale card differs by more, or in its wording."""
+    assert DECIMAL.sub("#", recorded) == DECIMAL.sub("#", printed)
+    return [(a, b) for a, b in zip(DECIMAL.findall(recorded), DECIMAL.findall(printed))
+            if abs(float(a) - float(b)) > 1.01 * 10 ** -len(a.split(".")[1])]
+
+
 def test_the_shipped_face_card_is_what_the_evaluation_measures(capsys):
     """The figures in weights/gcn-yale/metrics.json (and so in its card and the README) come back from a fresh run."""
     evaluate_main(["faces"])
@@ -107,7 +120,17 @@ def test_the_shipped_face_card_is_what_the_evaluation_measures(capsys):
     recorded = json.loads((ROOT / "weights" / "gcn-yale" / "metrics.json").read_text())
     for row in recorded["rows"]:
         assert f"{row['MSE']}  {row['PSNR']}" in printed
-    assert recorded["notes"] in printed
+    notes = recorded["notes"]
+    start = printed.index(notes.split("\n", 1)[0])
+    assert differences_beyond_last_digit(notes, printed[start:start + len(notes)]) == []
+
+
+def test_a_card_figure_may_move_by_its_last_digit_only():
+    assert differences_beyond_last_digit("blends 41.8%, MSE 0.0386", "blends 41.7%, MSE 0.0386") == []
+    assert differences_beyond_last_digit("blends 41.8%, MSE 0.0386", "blends 41.6%, MSE 0.0387") == [
+        ("41.8", "41.6")]
+    with pytest.raises(AssertionError):
+        differences_beyond_last_digit("HOG reads 20.0% of conditions", "HOG reads 20.0% of identities")
 
 
 def test_a_kdef_model_is_measured_with_a_kdef_judge(kdef_dir, tmp_path, capsys):
