@@ -365,6 +365,13 @@ def draw_blends_normed(model_dir: Path) -> None:
     config_path.write_text(json.dumps(config, sort_keys=True, indent=2))
 
 
+# The flags that work on the --content/style split of the generator's input, and what each does with it.
+NEEDS_CONTENT = {"unseen_weight": "draws each --content with other rows' style attributes",
+                 "interaction_rank": "multiplies --content factors with style factors",
+                 "style_map": "adds the style attributes' map to the --content attributes' starting map",
+                 "blend_norm": "rescales blended --content codes"}
+
+
 def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
@@ -393,16 +400,11 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
     if not 0 < args.d_unseen_weight <= 10:
         fail(f"--d-unseen-weight must be above 0 and at most 10, got {args.d_unseen_weight}")
-    if args.unseen_weight and not args.content:
-        fail("--unseen-weight draws each --content with other rows' style attributes: it needs --content")
     if not 0 <= args.interaction_rank <= 64:
         fail(f"--interaction-rank must be from 0 to 64, got {args.interaction_rank}")
-    if args.interaction_rank and not args.content:
-        fail("--interaction-rank multiplies --content factors with style factors: it needs --content")
-    if args.style_map and not args.content:
-        fail("--style-map adds the style attributes' map to the --content attributes' starting map: it needs --content")
-    if args.blend_norm and not args.content:
-        fail("--blend-norm rescales blended --content codes: it needs --content")
+    for flag, what_it_does in NEEDS_CONTENT.items():
+        if getattr(args, flag) and not args.content:
+            fail(f"--{flag.replace('_', '-')} {what_it_does}: it needs --content")
     if args.train_normed_blends and not args.blend_norm:
         fail("--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm")
     if args.content and args.generator != "modulated":
