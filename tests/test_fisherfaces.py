@@ -106,8 +106,9 @@ DECIMAL = re.compile(r"\d+\.\d+")
 
 def differences_beyond_last_digit(recorded: str, printed: str) -> list[tuple[str, str]]:
     """The figures of two texts of the same wording that differ by more than one unit of their last printed digit.
-    Another CPU's kernels move a generated face by a rounding error, which can flip one borderline reading of
-    1155 blends (0.087 points); a stale card differs by more, or in its wording."""
+    On another machine, with the same code, weights and readers' libraries, one borderline reading of 1155 blends
+    flipped (0.087 points; most likely the arithmetic of the CPU's kernels); a stale card differs by more, or in
+    its wording."""
     assert DECIMAL.sub("#", recorded) == DECIMAL.sub("#", printed)
     return [(a, b) for a, b in zip(DECIMAL.findall(recorded), DECIMAL.findall(printed))
             if abs(float(a) - float(b)) > 1.01 * 10 ** -len(a.split(".")[1])]
