@@ -239,9 +239,9 @@ class GCNTask:
         against the step's drawings of combinations no real image shows (unseen pairs, blends), so that it learns
         to refuse the blotches that fooled it while it only judged them. It does, and it also learns to refuse the
         pairs themselves: the features its condition is projected on carry the identity, and the generator then
-        draws an unseen pair as the person's usual face (README, "tried and left off"). `--d-unseen-weight` scales
-        this step's loss; with `--d-unseen-unconditional` both sides are scored without their condition vectors, so
-        the step can only teach what a real face looks like, not which pairs are real."""
+        draws an unseen pair as the person's usual face (docs/cooperative-nets.md, "Tried and left off").
+        `--d-unseen-weight` scales this step's loss; with `--d-unseen-unconditional` both sides are scored without
+        their condition vectors, so the step can only teach what a real face looks like, not which pairs are real."""
         real, vectors = self.as_judged(real, attributes, targets)
         condition, _ = self.generator.split(vectors)
         images, conditions = (torch.cat(parts) for parts in zip(*drawn))

@@ -44,7 +44,7 @@ RECIPES: dict[str, Recipe] = {
         "steps": (12000, "within the hour: 35.4 minutes alone on two cores (its training.json); against 6000 steps "
                          "recall 0.811 -> 0.850 and FD 3.57 -> 3.34 (python -m kepkreator.evaluate cgan)"),
         "mode_seeking": (0.2, "images from different latents must differ: against collapse within a class; 0.1 drew "
-                              "fewer hands, 0.3 and 0.5 misread more digits (README, Known limits)"),
+                              "fewer hands, 0.3 and 0.5 misread more digits (docs/handwriting-cgan.md)"),
         "shift": (2, "DiffAugment translation for the discriminator"),
         "save_generator": ("ema", "the moving average: FD 3.57 against the trained generator's 4.42, recall 0.811 "
                                   "against 0.782, at the same accuracy (python -m kepkreator.evaluate cgan)"),

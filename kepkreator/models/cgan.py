@@ -76,7 +76,7 @@ def minibatch_stddev(h: torch.Tensor, group: int = 4) -> torch.Tensor:
     a batch that lacks variety: the usual symptom of a conditional generator ignoring its latent. Sample i is
     grouped with samples i + n/g, i + 2n/g, ...; train.cgan scores real and generated digits in one batch, so each
     of its groups holds both and the channel cannot single out a generated batch. Scoring them apart was tried and
-    narrowed the hands (README, known limits); the shipped weights were trained as the code stands."""
+    narrowed the hands (docs/handwriting-cgan.md); the shipped weights were trained as the code stands."""
     n, c, height, width = h.shape
     g = min(group, n)
     while n % g:

@@ -90,7 +90,7 @@ def forks_safely() -> bool:
 def parents_objects_left_alone():
     """Forks inside keep the server's Python objects out of the workers' garbage collections. A full collection
     writes to every object it examines, and in a worker each write copies a page it shared with the server (without
-    this, a worker's own memory grew by about 200 MiB under load in some benchmark rounds: README, *Serve it*).
+    this, a worker's own memory grew by about 200 MiB under load in some benchmark rounds: docs/serving.md).
     Frozen at the fork, the inherited objects are never examined in the worker (the `gc.freeze` advice of Python's
     documentation); the server unfreezes its own at once."""
     gc.collect()
