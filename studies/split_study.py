@@ -27,8 +27,8 @@ from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.validation import positive_int
 from train.fisherfaces import train as fit_judge
-from train.gcn import hyperparameters, train as train_gcn
-from train.gcn import parse_arguments as parse_gcn_arguments
+from train.gcn import train as train_gcn
+from train.gcn_arguments import hyperparameters, parse_arguments as parse_gcn_arguments
 from train.loop import TrainingError, command_line, fail
 from train.recipes import RECIPES
 

@@ -27,7 +27,7 @@ from kepkreator.data.transforms import TRANSFORMS, dihedral
 from kepkreator.models.fisherfaces import FACE_SPACE_ENERGY, TRANSFORM, FisherfaceJudge
 from kepkreator.data.settings import from_flags
 from kepkreator.data.settings import record as data_record
-from train.gcn import add_data_arguments, check_data_arguments
+from train.gcn_arguments import add_data_arguments, check_data_arguments
 from train.checkpoint import write_failure
 from train.recipes import use_recipe
 from train.loop import command_line, fail, machine_summary, push

@@ -6,7 +6,8 @@
 Loss for the generator: MSE between its image for a combination and the real
 image of that combination, plus `--coop-weight` times the cooperating
 classifier's cross-entropy on the generated image. The classifier learns only
-from real images. Held-out combinations never reach either network.
+from real images. Held-out combinations never reach either network. The flags, their
+checks and the terms they add are listed in train/gcn_arguments.py.
 """
 from __future__ import annotations
 
@@ -20,50 +21,18 @@ import torch.nn.functional as F
 
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
-from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.data.settings import from_flags, record
 from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts
 from kepkreator.data.transforms import upright
-from kepkreator.models.gcn import TRANSFORM, GCNModel, base_size
+from kepkreator.models.gcn import TRANSFORM, GCNModel
 from train.diffaugment import cutout, translate
-from train.ema import MovingAverage, add_average_arguments, check_average_arguments
-from train.recipes import use_recipe
-from train.loop import (Run, add_loop_arguments, command_line, cooldown, fail, make_accelerator, schedule_horizon,
-                        set_learning_rate)
+from train.ema import MovingAverage
+from train.gcn_arguments import hyperparameters, parse_arguments
+from train.loop import Run, command_line, cooldown, fail, make_accelerator, schedule_horizon, set_learning_rate
 
-DATASETS = ("qmnist", "yale", "kdef")
 # The attribute a user blends in the app, which --blend-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 COLOUR = "colour"  # an attribute whose values are the image channels, which --colour-mixes mixes
-
-
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """What chooses and splits the images; --dataset and --data-dir come from the caller."""
-    parser.add_argument("--holdout", type=float, default=0.1,
-                        help="qmnist: share of items that lose a colour (and as many a transform); "
-                             "faces: share of (identity, condition) pairs held out")
-    parser.add_argument("--split-seed", type=int, default=0,
-                        help="which combinations are held out (default 0, the split of the shipped models)")
-    parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
-    parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
-    parser.add_argument("--exclude-identities", type=int, default=0,
-                        help="faces: leave this many identities out entirely (for the augmentation study)")
-    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
-    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
-    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))
-
-
-def check_data_arguments(args: argparse.Namespace) -> None:
-    if not 0 < args.holdout < 0.5:
-        fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
-    if args.exclude_identities < 0:
-        fail(f"--exclude-identities must be 0 or more, got {args.exclude_identities}")
-    try:
-        if args.image_size > 256:
-            raise ValueError(f"image_size {args.image_size} is over 256")
-        base_size(args.image_size)  # the sides the generator can draw
-    except ValueError as err:
-        fail(f"--image-size: {err}; 32, 48, 56 and 64 are fine")
 
 
 def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
@@ -363,167 +332,6 @@ def draw_blends_normed(model_dir: Path) -> None:
     config = json.loads(config_path.read_text())
     config["blend_norm"] = True
     config_path.write_text(json.dumps(config, sort_keys=True, indent=2))
-
-
-# The flags that work on the --content/style split of the generator's input, and what each does with it.
-NEEDS_CONTENT = {"unseen_weight": "draws each --content with other rows' style attributes",
-                 "interaction_rank": "multiplies --content factors with style factors",
-                 "style_map": "adds the style attributes' map to the --content attributes' starting map",
-                 "blend_norm": "rescales blended --content codes"}
-
-
-def check_gcn_arguments(args: argparse.Namespace) -> None:
-    """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
-    if not 0 <= args.cooldown <= args.steps:
-        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    check_average_arguments(args)
-    if args.classifier_only and args.save_generator != "raw":
-        fail("--save-generator chooses which generator to save; --classifier-only trains no generator")
-    generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0,
-                       "mix_even": 0.0, "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
-                       "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
-                       "interaction_rank": 0, "style_map": False,
-                       "d_learns_unseen": False, "train_normed_blends": False}
-    for flag, off in generator_flags.items():
-        value = getattr(args, flag)
-        if isinstance(value, float) and value < 0:
-            fail(f"--{flag.replace('_', '-')} must be 0 or more, got {value}")
-        if value != off and args.classifier_only and flag != "colour_mixes":
-            fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
-    if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
-        fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
-             "discriminator: it needs both")
-    if args.d_learns_unseen and not (args.adversarial_weight and (args.unseen_weight or args.adversarial_blend_weight)):
-        fail("--d-learns-unseen teaches the --adversarial-weight term's discriminator the drawings of --unseen-weight "
-             "or --adversarial-blend-weight: it needs the first and one of the others")
-    if (args.d_unseen_weight != 1 or args.d_unseen_unconditional) and not args.d_learns_unseen:
-        fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
-    if not 0 < args.d_unseen_weight <= 10:
-        fail(f"--d-unseen-weight must be above 0 and at most 10, got {args.d_unseen_weight}")
-    if not 0 <= args.interaction_rank <= 64:
-        fail(f"--interaction-rank must be from 0 to 64, got {args.interaction_rank}")
-    for flag, what_it_does in NEEDS_CONTENT.items():
-        if getattr(args, flag) and not args.content:
-            fail(f"--{flag.replace('_', '-')} {what_it_does}: it needs --content")
-    if args.train_normed_blends and not args.blend_norm:
-        fail("--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm")
-    if args.content and args.generator != "modulated":
-        fail("--content splits what the layers read: it needs --generator modulated")
-    if args.mix_even > 1:
-        fail(f"--mix-even is a share of the mix term's blends, from 0 to 1, got {args.mix_even}")
-    if args.mix_even and not args.mix_weight:
-        fail("--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight")
-    if args.colour_mixes > 1:
-        fail(f"--colour-mixes is a share of the images, from 0 to 1, got {args.colour_mixes}")
-    if args.colour_mixes and args.dataset != "qmnist":
-        fail(f"--colour-mixes mixes red, green and blue ink: only qmnist has a colour attribute, not {args.dataset}")
-    for flag in ("width", "classifier_width", "d_width"):
-        if not 4 <= getattr(args, flag) <= 512:
-            fail(f"--{flag.replace('_', '-')} must be from 4 to 512, got {getattr(args, flag)}")
-    for flag in ("lr", "lr_d"):
-        if not 0 < getattr(args, flag) <= 1:
-            fail(f"--{flag.replace('_', '-')} must be above 0 and at most 1, got {getattr(args, flag)}")
-    if not 0 <= args.beta1 < 1:
-        fail(f"--beta1 must be from 0 to below 1, got {args.beta1}")
-    if not 0 <= args.shift <= 8:
-        fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
-    side = 28 if args.dataset == "qmnist" else args.image_size
-    if args.d_shift is None:
-        args.d_shift = round(side / 8)
-    if not 0 <= args.d_shift <= side // 4:
-        fail(f"--d-shift must be from 0 to a quarter of the image side ({side // 4} pixels), got {args.d_shift}")
-
-
-HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
-                   "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
-                   "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
-                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen", "d_unseen_weight",
-                   "d_unseen_unconditional", "interaction_rank", "style_map",
-                   "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
-
-
-def parse_arguments(argv) -> argparse.Namespace:
-    """The checked settings a `python -m train.gcn` command line trains with (a recipe's, changed by flags)."""
-    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
-    parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
-    add_data_arguments(parser)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--classifier-width", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--coop-weight", type=float, default=0.05)
-    parser.add_argument("--unseen-weight", type=float, default=0.0, metavar="W",
-                        help="with --content: each row's content drawn with another row's style attributes (unseen "
-                             "combinations among them) gets the cooperation and adversarial terms, times W; the "
-                             "discriminator never learns from these images (default 0: off)")
-    parser.add_argument("--blend-weight", type=float, default=0.0, metavar="W",
-                        help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
-                             "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
-    parser.add_argument("--mix-weight", type=float, default=0.0, metavar="W",
-                        help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
-                             "only in the blended attribute must be drawn from the mixed vector (default 0)")
-    parser.add_argument("--mix-even", type=float, default=0.0, metavar="SHARE",
-                        help="share of the mix term's blends made half and half, the app's opening blend; the rest "
-                             "at uniform random weights (default 0)")
-    parser.add_argument("--cooldown", type=int, default=0, metavar="N",
-                        help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
-    parser.add_argument("--shift", type=int, default=0,
-                        help="shift the classifier's real images by up to N pixels (edges repeated), "
-                             "against overfitting")
-    parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
-                        help="plain: the paper's stack, the attributes enter once; modulated: they also modulate "
-                             "every layer, two convolutions per scale (default plain)")
-    parser.add_argument("--content", nargs="+", default=None, metavar="ATTRIBUTE",
-                        help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
-                             "the others alone modulate the layers (default: every attribute does both)")
-    parser.add_argument("--interaction-rank", type=int, default=0, metavar="R",
-                        help="with --content: a rank-R product of content and style factors also modulates the layers")
-    parser.add_argument("--style-map", action="store_true",
-                        help="with --content: the style attributes also add a learned map to the starting feature "
-                             "map, so a condition can place what a person's photographs never showed")
-    parser.add_argument("--blend-norm", action="store_true",
-                        help="with --content: the saved model draws a blend from a code as long as the mixed codes, "
-                             "not their shorter plain mix (config.json's blend_norm; training is unchanged)")
-    parser.add_argument("--train-normed-blends", action="store_true",
-                        help="with --blend-norm: the loop's blends are drawn as the saved model draws them, at the "
-                             "mixed codes' length, so the blend terms train what visitors see (default: plain mixes)")
-    parser.add_argument("--exact-transform", action="store_true",
-                        help="draw upright and apply the transform attribute exactly instead of learning it")
-    parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
-    parser.add_argument("--adversarial-weight", type=float, default=0.0, metavar="W",
-                        help="weight of the adversarial term: a conditional discriminator judges the generator's "
-                             "images against the real images of the same combinations (default 0: off)")
-    parser.add_argument("--adversarial-blend-weight", type=float, default=0.0, metavar="W",
-                        help="weight of the adversarial term on the --mix-weight term's blends, which the "
-                             "discriminator judges but never learns from (default 0: off)")
-    parser.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's learning rate")
-    parser.add_argument("--d-width", type=int, default=32, help="the discriminator's first layer width")
-    parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
-                        help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
-    parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
-    parser.add_argument("--d-learns-unseen", action="store_true",
-                        help="after each generator step, a second discriminator step learns the real images against "
-                             "the step's drawings of unseen combinations and blends (default: it only judges them)")
-    parser.add_argument("--d-unseen-weight", type=float, default=1.0, metavar="W",
-                        help="with --d-learns-unseen: that step's loss times W (default 1)")
-    parser.add_argument("--d-unseen-unconditional", action="store_true",
-                        help="with --d-learns-unseen: that step scores both sides without their condition vectors")
-    parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
-                        help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
-                             "whose target is exact (default 0)")
-    add_average_arguments(parser)
-    add_loop_arguments(parser, steps=4000, batch_size=64)
-    use_recipe(parser, "train.gcn", argv)
-    args = parser.parse_args(argv)
-    role = "judge" if args.classifier_only else "gcn"
-    args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
-    check_data_arguments(args)
-    check_gcn_arguments(args)
-    return args
-
-
-def hyperparameters(args: argparse.Namespace) -> dict:
-    return {name: getattr(args, name) for name in HYPERPARAMETERS}
 
 
 def train(argv=None) -> None:
