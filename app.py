@@ -28,6 +28,7 @@ from kepkreator.ui.common import Serving
 from kepkreator.ui.files import sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
 from kepkreator.ui.workers import MAX_WORKERS, render_workers
+from kepkreator.validation import number_flag
 
 DEFAULT_CONCURRENCY = 2
 # Requests already run side by side; a pass that also splits across cores spends more CPU on its own threads than
@@ -78,21 +79,24 @@ def main(argv=None) -> None:
     # A Space sets GRADIO_SERVER_NAME=0.0.0.0; anywhere else the app stays on loopback unless told.
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                         help="address to listen on (default: 127.0.0.1, loopback only)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--port", type=number_flag(0, 65535, whole=True),
+                        default=os.environ.get("GRADIO_SERVER_PORT", "7860"),
+                        help="port to listen on (default: GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public Gradio link")
     for flag, (default, what) in APP_MODELS.items():
         env = f"KEPKREATOR_{flag.upper()}_REPO"
         parser.add_argument(f"--{flag}", default=default, help=f"{what}: shipped name or weights folder")
         parser.add_argument(f"--{flag}-repo", default=os.environ.get(env), metavar="OWNER/NAME",
                             help=f"Hub repo to use when --{flag} is not found locally (env {env})")
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+    one_to_64 = number_flag(1, 64, whole=True)
+    parser.add_argument("--concurrency", type=one_to_64, default=DEFAULT_CONCURRENCY, metavar="N",
                         help=f"requests each endpoint works on at once (default: {DEFAULT_CONCURRENCY})")
-    parser.add_argument("--torch-threads", type=int, default=DEFAULT_TORCH_THREADS, metavar="N",
+    parser.add_argument("--torch-threads", type=one_to_64, default=DEFAULT_TORCH_THREADS, metavar="N",
                         help=f"threads each forward pass may use (default: {DEFAULT_TORCH_THREADS})")
     parser.add_argument("--share-passes", action="store_true",
                         help="merge concurrent requests' forward passes for the same model (kepkreator/batching.py); "
                              "at the default concurrency it cost throughput (python -m kepkreator.bench), so it is off")
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+    parser.add_argument("--workers", type=number_flag(0, MAX_WORKERS, whole=True), default=DEFAULT_WORKERS, metavar="N",
                         help="processes the drawing runs in, forked from the server once the models are loaded "
                              f"(default: {DEFAULT_WORKERS}; 0: in the server's own process)")
     parser.add_argument("--eager-models", action="store_true",
@@ -105,12 +109,6 @@ def main(argv=None) -> None:
                         help="for benchmarks: every handler returns its first answer again, drawing nothing (the "
                              "ceiling the real app is measured against)")
     args = parser.parse_args(argv)
-    if not 1 <= args.concurrency <= 64:
-        parser.error(f"--concurrency must be from 1 to 64, got {args.concurrency}")
-    if not 1 <= args.torch_threads <= 64:
-        parser.error(f"--torch-threads must be from 1 to 64, got {args.torch_threads}")
-    if not 0 <= args.workers <= MAX_WORKERS:
-        parser.error(f"--workers must be from 0 to {MAX_WORKERS}, got {args.workers}")
     if args.workers and args.share_passes:
         parser.error("--share-passes needs --workers 0: passes are shared by a thread of the server's own process")
     for leftover in sweep_leftovers():

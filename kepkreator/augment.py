@@ -27,7 +27,7 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
 from kepkreator.data.attributes import two_values
-from kepkreator.validation import InputError, positive_int
+from kepkreator.validation import InputError, number_flag, positive_int, seed_flag
 from kepkreator.hub import WeightsError
 from kepkreator.imaging import to_pil
 
@@ -111,17 +111,15 @@ def main(argv=None) -> None:
     parser.add_argument("--weights", default="gcn-yale", help="face model: shipped name or weights folder")
     parser.add_argument("--count", type=positive_int, default=100,
                         help=f"faces to synthesize (a .zip holds up to {MAX_EXPORT}; a folder any number)")
-    parser.add_argument("--blend", type=float, default=0.5, help="weight of the second identity")
+    parser.add_argument("--blend", type=number_flag(0, 1), default=0.5, help="weight of the second identity")
     parser.add_argument("--conditions", nargs="+", default=None, help="conditions to draw (default: all)")
     parser.add_argument("--transforms", nargs="+", default=None, help="transforms to draw (default: identity)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_flag, default=0)
     parser.add_argument("--out", type=Path, required=True, help="a .zip to write, or a folder for a sharded set")
     parser.add_argument("--shard-size", type=positive_int, default=1000, help="faces per shard of a folder set")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload a folder set as a dataset")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
     args = parser.parse_args(argv)
-    if not 0 <= args.blend <= 1:
-        parser.error(f"--blend must be from 0 to 1, got {args.blend}")
     zipped = args.out.suffix.lower() == ".zip"
     if zipped and args.count > MAX_EXPORT:
         parser.error(f"a .zip holds up to {MAX_EXPORT} faces, got --count {args.count}: give a folder for more")

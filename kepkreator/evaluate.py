@@ -16,6 +16,7 @@ from pathlib import Path
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.hub import WeightsError, load_model, weights_path
+from kepkreator.validation import number_flag, seed_flag
 
 # model -> (default weights, default judges that score it; the first is checked against the targets)
 MODELS = {
@@ -62,8 +63,9 @@ def main(argv=None) -> None:
                         help="weights of the classifier that scores a generator (faces: one or more, the first "
                              "checked against the targets)")
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--k", type=int, default=3, help="neighbours for precision and recall")
+    parser.add_argument("--seed", type=seed_flag, default=0)
+    parser.add_argument("--k", type=number_flag(1, 100, whole=True), default=3,
+                        help="neighbours for precision and recall")
     parser.add_argument("--figure", type=Path, default=None, metavar="PNG",
                         help="faces: write side-by-side figures of the held-out faces and of blends here")
     parser.add_argument("--compare", nargs="+", default=[], metavar="NAME",

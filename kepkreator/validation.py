@@ -60,12 +60,45 @@ def choice(name: str, value, options: list[str]) -> str:
     return text
 
 
-def positive_int(text: str) -> int:
-    """An argparse type for counts: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+def written(value: float) -> str:
+    """A range's end as a person writes it: 512, 0.5, 0.0002."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+SEED_LIMIT = 2 ** 63 - 1  # the largest seed torch.Generator.manual_seed takes
+
+
+def number_flag(low: float = -math.inf, high: float = math.inf, *, whole: bool = False, above: bool = False,
+                below: bool = False):
+    """An argparse type for a number flag: a finite number (a whole one with `whole`) from `low` to `high`, the
+    ends left out with `above` and `below`. A bad value stops the command with one line that argparse begins
+    with the flag's name: "argument --lr: must be a number above 0 and at most 1, got nan"."""
+    kind = "a whole number" if whole else "a number"
+    lowest, highest = written(low), written(high)
+    if math.isinf(low) and math.isinf(high):
+        span = ""
+    elif math.isinf(high):
+        span = f" above {lowest}" if above else f" of at least {lowest}"
+    elif math.isinf(low):
+        span = f" below {highest}" if below else f" of at most {highest}"
+    elif above:
+        span = f" above {lowest} and {'below' if below else 'at most'} {highest}"
+    else:
+        span = f" from {lowest} to {'below ' if below else ''}{highest}"
+    message = f"must be {kind}{span}, got {{}}"
+
+    def parse(text: str) -> float | int:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(message.format(shown(text))) from None
+        inside = (low < value if above else low <= value) and (value < high if below else value <= high)
+        if not ((whole or math.isfinite(value)) and inside):
+            raise argparse.ArgumentTypeError(message.format(text))
+        return value
+    parse.__name__ = kind  # what argparse calls the type in its own messages
+    return parse
+
+
+positive_int = number_flag(1, whole=True)  # counts: steps, images, requests
+seed_flag = number_flag(0, SEED_LIMIT, whole=True)

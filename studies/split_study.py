@@ -25,7 +25,7 @@ from kepkreator.data.digits import DataError
 from kepkreator.evaluation.faces import HOG_READER, check_same_split, face_figures, faces_as_trained
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
-from kepkreator.validation import positive_int
+from kepkreator.validation import positive_int, seed_flag
 from train.fisherfaces import train as fit_judge
 from train.gcn import train as train_gcn
 from train.gcn_arguments import hyperparameters, parse_arguments as parse_gcn_arguments
@@ -183,11 +183,11 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
 
 def train(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m studies.split_study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--splits", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--splits", type=seed_flag, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where the other splits' models go")
     parser.add_argument("--steps", type=positive_int, default=None,
                         help="train the other splits for this many steps (default: as the shipped model)")
-    parser.add_argument("--guided", type=int, nargs="*", default=[0],
+    parser.add_argument("--guided", type=seed_flag, nargs="*", default=[0],
                         help="splits whose held-out figures were looked at while choosing the shipped settings; "
                              "the summary leaves them out (default: 0)")
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -196,8 +196,8 @@ def train(argv=None) -> None:
                         help="measure runs in --runs-dir trained by an older recipe as they are, naming how they "
                              "differ (default: refuse them)")
     args = parser.parse_args(argv)
-    if any(split < 0 for split in args.splits) or len(set(args.splits)) != len(args.splits):
-        fail(f"--splits takes distinct seeds of 0 or more, got {args.splits}")
+    if len(set(args.splits)) != len(args.splits):
+        fail(f"--splits takes distinct seeds, got {args.splits}")
     command = "python -m studies.split_study " + " ".join(argv if argv is not None else sys.argv[1:])
     overrides = shorter_schedule(args.steps) if args.steps else []
     try:

@@ -87,11 +87,12 @@ def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(sharing_clie
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--concurrency", "0"], "--concurrency must be from 1 to 64, got 0"),
-    (["--concurrency", "many"], "argument --concurrency: invalid int value: 'many'"),
-    (["--torch-threads", "0"], "--torch-threads must be from 1 to 64, got 0"),
-    (["--workers", "17"], "--workers must be from 0 to 16, got 17"),
-    (["--workers", "-1"], "--workers must be from 0 to 16, got -1"),
+    (["--concurrency", "0"], "argument --concurrency: must be a whole number from 1 to 64, got 0"),
+    (["--concurrency", "many"], "argument --concurrency: must be a whole number from 1 to 64, got 'many'"),
+    (["--torch-threads", "0"], "argument --torch-threads: must be a whole number from 1 to 64, got 0"),
+    (["--workers", "17"], "argument --workers: must be a whole number from 0 to 16, got 17"),
+    (["--workers", "-1"], "argument --workers: must be a whole number from 0 to 16, got -1"),
+    (["--port", "99999"], "argument --port: must be a whole number from 0 to 65535, got 99999"),
     (["--share-passes"], "--share-passes needs --workers 0"),
     (["--precision", "half"], "argument --precision: invalid choice: 'half'"),
 ])

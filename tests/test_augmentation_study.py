@@ -44,7 +44,7 @@ def test_a_kdef_generator_is_studied_on_the_users_copy(kdef_dir, tmp_path):
     (["--gcn", "no-such-model"], "no weights folder 'no-such-model'"),
     (["--gcn", "gcn-qmnist"], "gcn-qmnist is not a face model: it draws digit, writer, colour, transform"),
     (["--gcn", "gcn-yale"], "gcn-yale has seen every identity: train it with --exclude-identities"),
-    (["--gcn", "gcn-yale", "--seeds", "0"], "expected a number of at least 1, got 0"),
+    (["--gcn", "gcn-yale", "--seeds", "0"], "argument --seeds: must be a whole number of at least 1, got 0"),
 ])
 def test_mistakes_get_clear_messages(flags, message):
     result = run("studies.augmentation_study", *flags, check=False)

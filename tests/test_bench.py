@@ -16,7 +16,7 @@ def test_a_count_below_one_is_refused_before_any_work(flag, capsys):
     with pytest.raises(SystemExit) as stop:
         bench_main([flag, "0"])
     assert stop.value.code == 2
-    assert f"argument {flag}: expected a number of at least 1, got 0" in capsys.readouterr().err
+    assert f"argument {flag}: must be a whole number of at least 1, got 0" in capsys.readouterr().err
 
 
 def test_the_shipped_results_have_no_unfilled_placeholders_and_measure_both_servers():

@@ -67,10 +67,10 @@ def test_a_killed_run_resumes_to_the_same_set_and_leaves_no_partial_shard(one_pr
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--count", "0"], "expected a number of at least 1, got 0"),
+    (["--count", "0"], "argument --count: must be a whole number of at least 1, got 0"),
     (["--count", "6000", "--out", "x.zip"], "a .zip holds up to 5000 faces, got --count 6000"),
-    (["--blend", "2"], "--blend must be from 0 to 1, got 2.0"),
-    (["--shard-size", "0"], "expected a number of at least 1, got 0"),
+    (["--blend", "2"], "argument --blend: must be a number from 0 to 1, got 2"),
+    (["--shard-size", "0"], "argument --shard-size: must be a whole number of at least 1, got 0"),
     (["--push-to-hub", "nobody"], "--push-to-hub takes OWNER/NAME"),
 ])
 def test_bad_flags_get_one_line(flags, message, tmp_path):

@@ -87,7 +87,7 @@ def test_the_entry_point_fits_a_kdef_judge_with_a_card(kdef_dir, tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
+    (["--holdout", "0.7"], "argument --holdout: must be a number above 0 and below 0.5, got 0.7"),
     (["--dataset", "kdef"], "KDEF is not redistributable: pass --data-dir"),
     (["--push-to-hub", "no-owner"], "--push-to-hub takes OWNER/NAME, got 'no-owner'"),
 ])

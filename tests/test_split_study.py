@@ -46,4 +46,4 @@ def test_a_run_from_before_a_recipe_change_is_told_apart_by_its_settings():
 
 def test_bad_splits_get_a_clear_message(tmp_path):
     result = run("studies.split_study", "--splits", "1", "1", "--out", str(tmp_path / "x"), check=False)
-    assert result.returncode == 2 and "--splits takes distinct seeds of 0 or more, got [1, 1]" in result.stderr
+    assert result.returncode == 2 and "--splits takes distinct seeds, got [1, 1]" in result.stderr

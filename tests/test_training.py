@@ -70,6 +70,12 @@ def test_judge_trains_on_the_same_loop(tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["classes"] == "0123456789"
 
 
+def test_the_judge_refuses_a_learning_rate_it_cannot_train_with(tmp_path):
+    result = run("train.judge", "--lr", "-1", "--output-dir", str(tmp_path / "out"), check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "argument --lr: must be a number above 0 and at most 1, got -1" in result.stderr
+
+
 def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
     run("train.gcn", "--limit", "128", "--steps", "3", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
         "--output-dir", str(tmp_path / "gcn"))
@@ -140,17 +146,20 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--shift", "20"], "--shift must be from 0 to 8 pixels, got 20"),
-    (["--holdout", "0.7"], "--holdout must lie between 0 and 0.5, got 0.7"),
+    (["--shift", "20"], "argument --shift: must be a whole number from 0 to 8, got 20"),
+    (["--holdout", "0.7"], "argument --holdout: must be a number above 0 and below 0.5, got 0.7"),
     (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
-    (["--blend-weight", "-1"], "--blend-weight must be 0 or more, got -1.0"),
-    (["--mix-weight", "-0.5"], "--mix-weight must be 0 or more, got -0.5"),
+    (["--blend-weight", "-1"], "argument --blend-weight: must be a number of at least 0, got -1"),
+    (["--mix-weight", "-0.5"], "argument --mix-weight: must be a number of at least 0, got -0.5"),
     (["--classifier-only", "--mix-weight", "1"], "--mix-weight trains the generator; --classifier-only trains no"),
-    (["--mix-weight", "1", "--mix-even", "1.5"], "--mix-even is a share of the mix term's blends, from 0 to 1"),
+    (["--mix-weight", "1", "--mix-even", "1.5"], "argument --mix-even: must be a number from 0 to 1, got 1.5"),
     (["--mix-even", "0.5"], "--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight"),
     (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
-    (["--image-size", "0"], "--image-size: image_size 0 is not"),
-    (["--exclude-identities", "-2"], "--exclude-identities must be 0 or more, got -2"),
+    (["--image-size", "0"], "argument --image-size: must be a whole number from 4 to 256, got 0"),
+    (["--coop-weight", "-1"], "argument --coop-weight: must be a number of at least 0, got -1"),
+    (["--unseen-weight", "nan"], "argument --unseen-weight: must be a number of at least 0, got nan"),
+    (["--adversarial-weight", "inf"], "argument --adversarial-weight: must be a number of at least 0, got inf"),
+    (["--exclude-identities", "-2"], "argument --exclude-identities: must be a whole number of at least 0, got -2"),
     (["--dataset", "yale", "--exclude-identities", "14"], "excluding 14 of the 15 identities leaves fewer than two"),
 ])
 def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path):
@@ -167,10 +176,14 @@ def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--steps", "0"], "expected a number of at least 1, got 0"),
-    (["--batch-size", "many"], "expected a whole number, got 'many'"),
+    (["--steps", "0"], "argument --steps: must be a whole number of at least 1, got 0"),
+    (["--batch-size", "many"], "argument --batch-size: must be a whole number of at least 1, got 'many'"),
     (["--push-to-hub", "no-owner"], "--push-to-hub takes OWNER/NAME, got 'no-owner'"),
     (["--dataset", "kdef"], "invalid choice: 'kdef'"),
+    (["--lr-g", "nan"], "argument --lr-g: must be a number above 0 and at most 1, got nan"),
+    (["--g-width", "100000"], "argument --g-width: must be a whole number from 4 to 512, got 100000"),
+    (["--mode-seeking", "-1"], "argument --mode-seeking: must be a number of at least 0, got -1"),
+    (["--seed", "-1"], "argument --seed: must be a whole number from 0 to 9223372036854775807, got -1"),
 ])
 def test_bad_flags_get_clear_messages(flags, message, tmp_path):
     result = run("train.cgan", *TINY, "--output-dir", str(tmp_path / "out"), *flags, check=False)
@@ -433,30 +446,31 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--adversarial-weight", "-1"], "--adversarial-weight must be 0 or more, got -1.0"),
-    (["--adversarial-blend-weight", "-1"], "--adversarial-blend-weight must be 0 or more, got -1.0"),
+    (["--adversarial-weight", "-1"], "argument --adversarial-weight: must be a number of at least 0, got -1"),
+    (["--adversarial-blend-weight", "-1"],
+     "argument --adversarial-blend-weight: must be a number of at least 0, got -1"),
     (["--adversarial-blend-weight", "0.1", "--adversarial-weight", "0.1"], "--adversarial-blend-weight judges the "
                                                                            "--mix-weight term's blends"),
     (["--classifier-only", "--adversarial-weight", "1"], "--adversarial-weight trains the generator"),
-    (["--colour-mixes", "1.5"], "--colour-mixes is a share of the images, from 0 to 1, got 1.5"),
+    (["--colour-mixes", "1.5"], "argument --colour-mixes: must be a number from 0 to 1, got 1.5"),
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
     (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
     (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
     (["--interaction-rank", "4"], "--interaction-rank multiplies --content factors with style factors"),
-    (["--interaction-rank", "-1"], "--interaction-rank must be from 0 to 64, got -1"),
+    (["--interaction-rank", "-1"], "argument --interaction-rank: must be a whole number from 0 to 64, got -1"),
     (["--style-map"], "--style-map adds the style attributes' map to the --content attributes' starting map"),
     (["--train-normed-blends"], "--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm"),
     (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "
                                                            "discriminator the drawings of --unseen-weight"),
     (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
-    (["--d-width", "0"], "--d-width must be from 4 to 512, got 0"),
-    (["--lr-d", "0"], "--lr-d must be above 0 and at most 1, got 0.0"),
-    (["--beta1", "1"], "--beta1 must be from 0 to below 1, got 1.0"),
-    (["--ema-decay", "1"], "--ema-decay must be from 0 to below 1, got 1.0"),
+    (["--d-width", "0"], "argument --d-width: must be a whole number from 4 to 512, got 0"),
+    (["--lr-d", "0"], "argument --lr-d: must be a number above 0 and at most 1, got 0"),
+    (["--beta1", "1"], "argument --beta1: must be a number from 0 to below 1, got 1"),
+    (["--ema-decay", "1"], "argument --ema-decay: must be a number from 0 to below 1, got 1"),
     (["--d-unseen-weight", "0.5"], "--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step"),
     (["--recipe", "gcn-yale", "--d-learns-unseen", "--d-unseen-weight", "20"],
-     "--d-unseen-weight must be above 0 and at most 10, got 20.0"),
+     "argument --d-unseen-weight: must be a number above 0 and at most 10, got 20"),
     (["--classifier-only", "--save-generator", "ema"], "--save-generator chooses which generator to save; "
                                                        "--classifier-only trains no generator"),
     (["--d-shift", "20"], "--d-shift must be from 0 to a quarter of the image side (7 pixels), got 20"),

@@ -1,8 +1,14 @@
+import argparse
+import ast
 import math
+import re
+from pathlib import Path
 
 import pytest
 
-from kepkreator.validation import InputError, choice, number, whole_number
+from kepkreator.validation import InputError, choice, number, number_flag, positive_int, whole_number
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("value", [None, "abc", math.nan, math.inf, -math.inf, True, [1], "1e999", 11, -0.5])
@@ -29,3 +35,33 @@ def test_choice_names_the_options():
     assert choice("digit", 7, list("0123456789")) == "7"
     with pytest.raises(InputError, match="unknown digit 'x': choose one of 0, 1, 2"):
         choice("digit", "x", list("0123456789"))
+
+
+@pytest.mark.parametrize("flag, text, message", [
+    (number_flag(0, 1, above=True), "0", "must be a number above 0 and at most 1, got 0"),
+    (number_flag(0, 1, below=True), "nan", "must be a number from 0 to below 1, got nan"),
+    (number_flag(0), "inf", "must be a number of at least 0, got inf"),
+    (number_flag(4, 512, whole=True), "8.5", "must be a whole number from 4 to 512, got '8.5'"),
+    (positive_int, "many", "must be a whole number of at least 1, got 'many'"),
+])
+def test_a_number_flag_names_its_range(flag, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(message)):
+        flag(text)
+
+
+def test_a_number_flag_keeps_what_is_in_range():
+    assert number_flag(0, 1, above=True)("1") == 1.0 and number_flag(4, 512, whole=True)("512") == 512
+    assert number_flag(0, 1)("0") == 0.0 and isinstance(positive_int("3"), int)
+
+
+def test_every_number_flag_of_every_command_is_checked_as_it_is_read():
+    """A flag typed plain int or float takes nan, inf, negatives and sizes no network can hold; each command's
+    numbers go through number_flag (or another checked type) instead."""
+    sources = [ROOT / "app.py", *(path for folder in ("kepkreator", "train", "studies")
+                                  for path in sorted((ROOT / folder).rglob("*.py")))]
+    unchecked = [f"{path.relative_to(ROOT)}:{call.lineno}" for path in sources
+                 for call in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "add_argument"
+                 and any(keyword.arg == "type" and isinstance(keyword.value, ast.Name)
+                         and keyword.value.id in ("int", "float") for keyword in call.keywords)]
+    assert len(sources) > 20 and not unchecked, f"plain int/float flags: {unchecked}"

@@ -21,10 +21,12 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
+from kepkreator.validation import number_flag
 from train.diffaugment import cutout, translate
-from train.ema import MovingAverage, add_average_arguments, check_average_arguments
+from train.ema import MovingAverage, add_average_arguments
 from train.recipes import use_recipe
-from train.loop import Run, add_loop_arguments, command_line, fail, make_accelerator
+from train.loop import (DECAY, LEARNING_RATE, WEIGHT, WIDTH, Run, add_loop_arguments, command_line, fail,
+                        make_accelerator)
 
 
 class CGANTask:
@@ -105,21 +107,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--writers", choices=["train", "all"], default="train",
                         help="mnist only: train on the writers the judge trains on (default), keeping the held-out "
                              "writers unseen for evaluation, or on all digits")
-    parser.add_argument("--latent-dim", type=int, default=64)
-    parser.add_argument("--g-width", type=int, default=64)
-    parser.add_argument("--d-width", type=int, default=32)
-    parser.add_argument("--lr-g", type=float, default=2e-4)
-    parser.add_argument("--lr-d", type=float, default=2e-4)
-    parser.add_argument("--beta1", type=float, default=0.5)
+    parser.add_argument("--latent-dim", type=number_flag(1, 1024, whole=True), default=64)
+    parser.add_argument("--g-width", type=WIDTH, default=64)
+    parser.add_argument("--d-width", type=WIDTH, default=32)
+    parser.add_argument("--lr-g", type=LEARNING_RATE, default=2e-4)
+    parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4)
+    parser.add_argument("--beta1", type=DECAY, default=0.5)
     add_average_arguments(parser)
-    parser.add_argument("--mode-seeking", type=float, default=0.1, help="weight of the mode-seeking term (0: off)")
-    parser.add_argument("--shift", type=int, default=2, help="DiffAugment translation in pixels (0: off)")
+    parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
+    parser.add_argument("--shift", type=number_flag(0, 8, whole=True), default=2,
+                        help="DiffAugment translation in pixels (0: off)")
     parser.add_argument("--cutout", action="store_true",
                         help="DiffAugment cutout too: a square of half the side blanked in what the discriminator sees")
     add_loop_arguments(parser, steps=6000, batch_size=64)
     use_recipe(parser, "train.cgan", argv)
     args = parser.parse_args(argv)
-    check_average_arguments(args)
     if args.output_dir is None:
         args.output_dir = Path("runs") / f"cgan-{args.dataset}"
     return args

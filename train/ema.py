@@ -11,7 +11,7 @@ import copy
 import torch
 from torch import nn
 
-from train.loop import fail
+from train.loop import DECAY
 
 
 class MovingAverage:
@@ -29,12 +29,7 @@ class MovingAverage:
 
 
 def add_average_arguments(parser, decay: float = 0.999) -> None:
-    parser.add_argument("--ema-decay", type=float, default=decay,
+    parser.add_argument("--ema-decay", type=DECAY, default=decay,
                         help=f"decay of the generator's moving average, from 0 to below 1 (default {decay})")
     parser.add_argument("--save-generator", choices=["raw", "ema"], default="raw",
                         help="which generator the final model is: the trained one or its moving average")
-
-
-def check_average_arguments(args) -> None:
-    if not 0 <= args.ema_decay < 1:
-        fail(f"--ema-decay must be from 0 to below 1, got {args.ema_decay}")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.models.gcn import base_size
-from train.ema import add_average_arguments, check_average_arguments
-from train.loop import add_loop_arguments, fail
+from kepkreator.validation import number_flag, seed_flag
+from train.ema import add_average_arguments
+from train.loop import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
 from train.recipes import use_recipe
 
 DESCRIPTION = "Train the Generative Cooperative Net (attributes -> image) or its independent judge."
@@ -19,14 +20,15 @@ DATASETS = ("qmnist", "yale", "kdef")
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """What chooses and splits the images; --dataset and --data-dir come from the caller."""
-    parser.add_argument("--holdout", type=float, default=0.1,
+    parser.add_argument("--holdout", type=number_flag(0, 0.5, above=True, below=True), default=0.1,
                         help="qmnist: share of items that lose a colour (and as many a transform); "
                              "faces: share of (identity, condition) pairs held out")
-    parser.add_argument("--split-seed", type=int, default=0,
+    parser.add_argument("--split-seed", type=seed_flag, default=0,
                         help="which combinations are held out (default 0, the split of the shipped models)")
-    parser.add_argument("--image-size", type=int, default=64, help="faces: side of the square crop")
+    parser.add_argument("--image-size", type=number_flag(4, 256, whole=True), default=64,
+                        help="faces: side of the square crop")
     parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
-    parser.add_argument("--exclude-identities", type=int, default=0,
+    parser.add_argument("--exclude-identities", type=number_flag(0, whole=True), default=0,
                         help="faces: leave this many identities out entirely (for the augmentation study)")
     parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
     parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
@@ -34,13 +36,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_data_arguments(args: argparse.Namespace) -> None:
-    if not 0 < args.holdout < 0.5:
-        fail(f"--holdout must lie between 0 and 0.5, got {args.holdout}")
-    if args.exclude_identities < 0:
-        fail(f"--exclude-identities must be 0 or more, got {args.exclude_identities}")
     try:
-        if args.image_size > 256:
-            raise ValueError(f"image_size {args.image_size} is over 256")
         base_size(args.image_size)  # the sides the generator can draw
     except ValueError as err:
         fail(f"--image-size: {err}; 32, 48, 56 and 64 are fine")
@@ -57,7 +53,6 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    check_average_arguments(args)
     if args.classifier_only and args.save_generator != "raw":
         fail("--save-generator chooses which generator to save; --classifier-only trains no generator")
     generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0,
@@ -66,10 +61,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
                        "interaction_rank": 0, "style_map": False,
                        "d_learns_unseen": False, "train_normed_blends": False}
     for flag, off in generator_flags.items():
-        value = getattr(args, flag)
-        if isinstance(value, float) and value < 0:
-            fail(f"--{flag.replace('_', '-')} must be 0 or more, got {value}")
-        if value != off and args.classifier_only and flag != "colour_mixes":
+        if getattr(args, flag) != off and args.classifier_only and flag != "colour_mixes":
             fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
     if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
         fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
@@ -79,10 +71,6 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
              "or --adversarial-blend-weight: it needs the first and one of the others")
     if (args.d_unseen_weight != 1 or args.d_unseen_unconditional) and not args.d_learns_unseen:
         fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
-    if not 0 < args.d_unseen_weight <= 10:
-        fail(f"--d-unseen-weight must be above 0 and at most 10, got {args.d_unseen_weight}")
-    if not 0 <= args.interaction_rank <= 64:
-        fail(f"--interaction-rank must be from 0 to 64, got {args.interaction_rank}")
     for flag, what_it_does in NEEDS_CONTENT.items():
         if getattr(args, flag) and not args.content:
             fail(f"--{flag.replace('_', '-')} {what_it_does}: it needs --content")
@@ -90,24 +78,10 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
         fail("--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
-    if args.mix_even > 1:
-        fail(f"--mix-even is a share of the mix term's blends, from 0 to 1, got {args.mix_even}")
     if args.mix_even and not args.mix_weight:
         fail("--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight")
-    if args.colour_mixes > 1:
-        fail(f"--colour-mixes is a share of the images, from 0 to 1, got {args.colour_mixes}")
     if args.colour_mixes and args.dataset != "qmnist":
         fail(f"--colour-mixes mixes red, green and blue ink: only qmnist has a colour attribute, not {args.dataset}")
-    for flag in ("width", "classifier_width", "d_width"):
-        if not 4 <= getattr(args, flag) <= 512:
-            fail(f"--{flag.replace('_', '-')} must be from 4 to 512, got {getattr(args, flag)}")
-    for flag in ("lr", "lr_d"):
-        if not 0 < getattr(args, flag) <= 1:
-            fail(f"--{flag.replace('_', '-')} must be above 0 and at most 1, got {getattr(args, flag)}")
-    if not 0 <= args.beta1 < 1:
-        fail(f"--beta1 must be from 0 to below 1, got {args.beta1}")
-    if not 0 <= args.shift <= 8:
-        fail(f"--shift must be from 0 to 8 pixels, got {args.shift}")
     side = 28 if args.dataset == "qmnist" else args.image_size
     if args.d_shift is None:
         args.d_shift = round(side / 8)
@@ -129,26 +103,26 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
     add_data_arguments(parser)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--classifier-width", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--coop-weight", type=float, default=0.05)
-    parser.add_argument("--unseen-weight", type=float, default=0.0, metavar="W",
+    parser.add_argument("--width", type=WIDTH, default=64)
+    parser.add_argument("--classifier-width", type=WIDTH, default=32)
+    parser.add_argument("--lr", type=LEARNING_RATE, default=1e-3)
+    parser.add_argument("--coop-weight", type=WEIGHT, default=0.05)
+    parser.add_argument("--unseen-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="with --content: each row's content drawn with another row's style attributes (unseen "
                              "combinations among them) gets the cooperation and adversarial terms, times W; the "
                              "discriminator never learns from these images (default 0: off)")
-    parser.add_argument("--blend-weight", type=float, default=0.0, metavar="W",
+    parser.add_argument("--blend-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
                              "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
-    parser.add_argument("--mix-weight", type=float, default=0.0, metavar="W",
+    parser.add_argument("--mix-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
                              "only in the blended attribute must be drawn from the mixed vector (default 0)")
-    parser.add_argument("--mix-even", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--mix-even", type=SHARE, default=0.0, metavar="SHARE",
                         help="share of the mix term's blends made half and half, the app's opening blend; the rest "
                              "at uniform random weights (default 0)")
-    parser.add_argument("--cooldown", type=int, default=0, metavar="N",
+    parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
-    parser.add_argument("--shift", type=int, default=0,
+    parser.add_argument("--shift", type=number_flag(0, 8, whole=True), default=0,
                         help="shift the classifier's real images by up to N pixels (edges repeated), "
                              "against overfitting")
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
@@ -157,7 +131,7 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--content", nargs="+", default=None, metavar="ATTRIBUTE",
                         help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
                              "the others alone modulate the layers (default: every attribute does both)")
-    parser.add_argument("--interaction-rank", type=int, default=0, metavar="R",
+    parser.add_argument("--interaction-rank", type=number_flag(0, 64, whole=True), default=0, metavar="R",
                         help="with --content: a rank-R product of content and style factors also modulates the layers")
     parser.add_argument("--style-map", action="store_true",
                         help="with --content: the style attributes also add a learned map to the starting feature "
@@ -170,26 +144,26 @@ def parse_arguments(argv) -> argparse.Namespace:
                              "mixed codes' length, so the blend terms train what visitors see (default: plain mixes)")
     parser.add_argument("--exact-transform", action="store_true",
                         help="draw upright and apply the transform attribute exactly instead of learning it")
-    parser.add_argument("--beta1", type=float, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
-    parser.add_argument("--adversarial-weight", type=float, default=0.0, metavar="W",
+    parser.add_argument("--beta1", type=DECAY, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
+    parser.add_argument("--adversarial-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the adversarial term: a conditional discriminator judges the generator's "
                              "images against the real images of the same combinations (default 0: off)")
-    parser.add_argument("--adversarial-blend-weight", type=float, default=0.0, metavar="W",
+    parser.add_argument("--adversarial-blend-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the adversarial term on the --mix-weight term's blends, which the "
                              "discriminator judges but never learns from (default 0: off)")
-    parser.add_argument("--lr-d", type=float, default=2e-4, help="the discriminator's learning rate")
-    parser.add_argument("--d-width", type=int, default=32, help="the discriminator's first layer width")
-    parser.add_argument("--d-shift", type=int, default=None, metavar="PIXELS",
+    parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4, help="the discriminator's learning rate")
+    parser.add_argument("--d-width", type=WIDTH, default=32, help="the discriminator's first layer width")
+    parser.add_argument("--d-shift", type=number_flag(0, whole=True), default=None, metavar="PIXELS",
                         help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
     parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
     parser.add_argument("--d-learns-unseen", action="store_true",
                         help="after each generator step, a second discriminator step learns the real images against "
                              "the step's drawings of unseen combinations and blends (default: it only judges them)")
-    parser.add_argument("--d-unseen-weight", type=float, default=1.0, metavar="W",
+    parser.add_argument("--d-unseen-weight", type=number_flag(0, 10, above=True), default=1.0, metavar="W",
                         help="with --d-learns-unseen: that step's loss times W (default 1)")
     parser.add_argument("--d-unseen-unconditional", action="store_true",
                         help="with --d-learns-unseen: that step scores both sides without their condition vectors")
-    parser.add_argument("--colour-mixes", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--colour-mixes", type=SHARE, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
                              "whose target is exact (default 0)")
     add_average_arguments(parser)

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from torchvision.utils import save_image
 
 from kepkreator.data.digits import default_data_dir
-from kepkreator.validation import positive_int
+from kepkreator.validation import number_flag, positive_int, seed_flag
 from train.checkpoint import (CHECKPOINT_NAME, CheckpointError, load_checkpoint, read_run_config, save_checkpoint,
                               write_failure)
 
@@ -49,13 +49,21 @@ class Task(Protocol):
     def save_model(self, output_dir: Path) -> nn.Module: ...  # writes weights + card, returns the model
 
 
+# The number flags the training scripts share, each checked as argparse reads it.
+WIDTH = number_flag(4, 512, whole=True)  # a network's first layer
+LEARNING_RATE = number_flag(0, 1, above=True)
+DECAY = number_flag(0, 1, below=True)  # Adam's first beta, a moving average's decay
+WEIGHT = number_flag(0)  # a loss term's weight; 0 turns it off
+SHARE = number_flag(0, 1)
+
+
 def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: int) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help=f"dataset root (default: {default_data_dir()})")
     parser.add_argument("--download", action="store_true", help="fetch the full dataset through torchvision first")
     parser.add_argument("--output-dir", type=Path, default=None, help="checkpoints, samples and the final model")
     parser.add_argument("--steps", type=positive_int, default=steps)
     parser.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch, over all processes")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_flag, default=0)
     parser.add_argument("--checkpoint-every", type=positive_int, default=500)
     parser.add_argument("--sample-every", type=positive_int, default=1000)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
