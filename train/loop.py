@@ -231,7 +231,7 @@ class Run:
             if not all(math.isfinite(v) for v in losses.values()):
                 shown = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
                 fail(f"step {step}: a loss is not finite ({shown}); the run stopped and saved nothing after it. "
-                     f"{self.what_is_safe()} Lower the learning rates, or check the data.")
+                     f"{self.what_is_safe()} Lower the learning rates or the loss weights, or check the data.")
             window_steps += 1
             if step % 10 == 0 or step == args.steps:
                 rate = window_steps * args.batch_size / max(time.perf_counter() - window_start, 1e-9)
