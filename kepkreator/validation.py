@@ -96,7 +96,6 @@ def number_flag(low: float = -math.inf, high: float = math.inf, *, whole: bool =
         if not ((whole or math.isfinite(value)) and inside):
             raise argparse.ArgumentTypeError(message.format(text))
         return value
-    parse.__name__ = kind  # what argparse calls the type in its own messages
     return parse
 
 

@@ -2,13 +2,11 @@ import argparse
 import ast
 import math
 import re
-from pathlib import Path
 
 import pytest
 
 from kepkreator.validation import InputError, choice, number, number_flag, positive_int, whole_number
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("value", [None, "abc", math.nan, math.inf, -math.inf, True, [1], "1e999", 11, -0.5])

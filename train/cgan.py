@@ -25,7 +25,7 @@ from kepkreator.validation import number_flag
 from train.diffaugment import cutout, translate
 from train.ema import MovingAverage, add_average_arguments
 from train.recipes import use_recipe
-from train.loop import (DECAY, LEARNING_RATE, WEIGHT, WIDTH, Run, add_loop_arguments, command_line, fail,
+from train.loop import (DECAY, LEARNING_RATE, SHIFT, WEIGHT, WIDTH, Run, add_loop_arguments, command_line, fail,
                         make_accelerator)
 
 
@@ -115,8 +115,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--beta1", type=DECAY, default=0.5)
     add_average_arguments(parser)
     parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
-    parser.add_argument("--shift", type=number_flag(0, 8, whole=True), default=2,
-                        help="DiffAugment translation in pixels (0: off)")
+    parser.add_argument("--shift", type=SHIFT, default=2, help="DiffAugment translation in pixels (0: off)")
     parser.add_argument("--cutout", action="store_true",
                         help="DiffAugment cutout too: a square of half the side blanked in what the discriminator sees")
     add_loop_arguments(parser, steps=6000, batch_size=64)

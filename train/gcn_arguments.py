@@ -11,7 +11,7 @@ from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.models.gcn import base_size
 from kepkreator.validation import number_flag, seed_flag
 from train.ema import add_average_arguments
-from train.loop import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
+from train.loop import DECAY, LEARNING_RATE, SHARE, SHIFT, WEIGHT, WIDTH, add_loop_arguments, fail
 from train.recipes import use_recipe
 
 DESCRIPTION = "Train the Generative Cooperative Net (attributes -> image) or its independent judge."
@@ -122,7 +122,7 @@ def parse_arguments(argv) -> argparse.Namespace:
                              "at uniform random weights (default 0)")
     parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
-    parser.add_argument("--shift", type=number_flag(0, 8, whole=True), default=0,
+    parser.add_argument("--shift", type=SHIFT, default=0,
                         help="shift the classifier's real images by up to N pixels (edges repeated), "
                              "against overfitting")
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",

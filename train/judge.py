@@ -17,10 +17,9 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
-from kepkreator.validation import number_flag
 from train.diffaugment import translate
 from train.recipes import use_recipe
-from train.loop import (LEARNING_RATE, WIDTH, Run, add_loop_arguments, command_line, cosine_decay, fail,
+from train.loop import (LEARNING_RATE, SHIFT, WIDTH, Run, add_loop_arguments, command_line, cosine_decay, fail,
                         make_accelerator, schedule_horizon, set_learning_rate)
 
 
@@ -61,7 +60,7 @@ def train(argv=None) -> None:
     parser.add_argument("--dataset", choices=["mnist", "emnist-letters", "emnist-digits"], default="mnist")
     parser.add_argument("--width", type=WIDTH, default=32)
     parser.add_argument("--lr", type=LEARNING_RATE, default=3e-3)
-    parser.add_argument("--shift", type=number_flag(0, 8, whole=True), default=2)
+    parser.add_argument("--shift", type=SHIFT, default=2)
     add_loop_arguments(parser, steps=1500, batch_size=128)
     use_recipe(parser, "train.judge", argv)
     args = parser.parse_args(argv)

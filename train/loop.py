@@ -55,6 +55,7 @@ LEARNING_RATE = number_flag(0, 1, above=True)
 DECAY = number_flag(0, 1, below=True)  # Adam's first beta, a moving average's decay
 WEIGHT = number_flag(0)  # a loss term's weight; 0 turns it off
 SHARE = number_flag(0, 1)
+SHIFT = number_flag(0, 8, whole=True)  # pixels an image is moved by, as augmentation
 
 
 def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: int) -> None:
