@@ -122,9 +122,8 @@ def setting_problem(name: str, value, default) -> str | None:
         ok = isinstance(value, bool) and isinstance(default, bool)
         return None if ok else f"must be true or false, got {value!r}"
     if isinstance(default, int) or (default is None and isinstance(value, int)):
-        low = 0 if default == 0 else 1  # a setting that is off at 0 (interaction_rank) may be 0
-        ok = isinstance(value, int) and low <= value <= MAX_SIZE
-        return None if ok else f"must be a whole number from {low} to {MAX_SIZE}, got {str(value)[:40]}"
+        ok = isinstance(value, int) and 1 <= value <= MAX_SIZE
+        return None if ok else f"must be a whole number from 1 to {MAX_SIZE}, got {str(value)[:40]}"
     if isinstance(value, list):
         ok = len(value) <= 16 and all(isinstance(v, str) and len(v) <= 100 for v in value)
         return None if ok else "must be a short list of names"

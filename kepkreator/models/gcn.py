@@ -107,18 +107,12 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
     the network never met in training, and it drew a faded face. Rescaled, the mix keeps
     its direction and reaches the network with a person's strength, as interpolating GAN latents along the sphere
     does rather than through its inside (White 2016). A one-hot vector's code is unchanged. A setting of a trained
-    model's config.json (`train.gcn --blend-norm` writes it): the training loop builds its generators without
-    it, unless `--train-normed-blends`.
-    `interaction_rank` R (with `content`) also modulates the layers by the elementwise product of R content factors
-    and R style factors, an asymmetric bilinear model of the two (Tenenbaum & Freeman 2000): a person's own way of
-    showing a condition, limited to rank R, so that an unseen (person, condition) pair is drawn from that person's
-    factors, learned from their other conditions, and the condition's, learned from other people. A mix of content
-    values mixes their factors.
+    model's config.json (`train.gcn --blend-norm` writes it): the training loop builds its generators without it.
     """
 
     def __init__(self, schema: SchemaPairs, image_size: int = 28, channels: int = 3, width: int = 64,
                  modulated: bool = False, exact_transform: bool = False, content: list[str] | None = None,
-                 blend_norm: bool = False, interaction_rank: int = 0, style_map: bool = False):
+                 blend_norm: bool = False):
         super().__init__()
         self.schema = check_schema(schema)
         self.image_size, self.channels = image_size, channels
@@ -132,11 +126,7 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
                              f"({', '.join(read)}), and needs modulated")
         if blend_norm and not self.content:
             raise ValueError("blend_norm rescales blended content codes: it needs content")
-        if interaction_rank and not self.content:
-            raise ValueError("interaction_rank mixes content with style: it needs content")
-        if style_map and not self.content:
-            raise ValueError("style_map adds the style attributes' map to the content's: it needs content")
-        self.blend_norm, self.interaction_rank, self.style_map = blend_norm, interaction_rank, style_map
+        self.blend_norm = blend_norm
         offsets, position = {}, 0
         for name in read:
             offsets[name] = range(position, position + len(self.schema[name]))
@@ -148,13 +138,8 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
         self.start, ups = base_size(image_size)
         widths = [max(2 * width // 2 ** i, 16) for i in range(ups + 1)]
         self.project = nn.Sequential(nn.Linear(len(self.content_columns), widths[0] * self.start ** 2), nn.ReLU())
-        if style_map:
-            self.style_project = nn.Linear(len(self.style_columns), widths[0] * self.start ** 2, bias=False)
-        if interaction_rank:
-            self.content_factors = nn.Linear(len(self.content_columns), interaction_rank, bias=False)
-            self.style_factors = nn.Linear(len(self.style_columns), interaction_rank, bias=False)
         if modulated:
-            self.blocks = nn.ModuleList(ModulatedUpBlock(cin, cout, len(self.style_columns) + interaction_rank)
+            self.blocks = nn.ModuleList(ModulatedUpBlock(cin, cout, len(self.style_columns))
                                         for cin, cout in zip(widths, widths[1:]))
             self.body = nn.Sequential(nn.Conv2d(widths[-1], channels, 3, padding=1), nn.Sigmoid())
         else:
@@ -185,15 +170,10 @@ class AttributeGenerator(nn.Module, PyTorchModelHubMixin, tags=["generative-coop
 
     def draw(self, condition: torch.Tensor) -> torch.Tensor:
         """The network's image for the condition vector (upright when the transform is exact)."""
-        h = self.project[0](self.content_code(condition[:, self.content_columns]))
-        if self.style_map:
-            h = h + self.style_project(condition[:, self.style_columns])
-        h = self.project[1](h).view(-1, self.widths[0], self.start, self.start)
+        h = self.project(self.content_code(condition[:, self.content_columns]))
+        h = h.view(-1, self.widths[0], self.start, self.start)
         if self.modulated:
             style = condition[:, self.style_columns]
-            if self.interaction_rank:
-                interaction = self.content_factors(condition[:, self.content_columns]) * self.style_factors(style)
-                style = torch.cat([style, interaction], 1)
             for block in self.blocks:
                 h = block(h, style)
         return self.body(h)
@@ -274,8 +254,6 @@ class GCNModel:
     content: tuple[str, ...] = ()  # with modulated: the attributes that alone shape the starting map
     exact_transform: bool = False
     d_width: int = 32  # the discriminator's, when there is an adversarial term
-    interaction_rank: int = 0
-    style_map: bool = False
 
     def networks(self, schema: Schema, image_size: int, channels: int, generator: bool = True,
                  discriminator: bool = False) -> dict[str, nn.Module]:
@@ -286,9 +264,7 @@ class GCNModel:
         if generator:
             nets["generator"] = AttributeGenerator(pairs, image_size, channels, self.width,
                                                    modulated=self.generator == "modulated",
-                                                   exact_transform=self.exact_transform, content=list(self.content),
-                                                   interaction_rank=self.interaction_rank,
-                                                   style_map=self.style_map)
+                                                   exact_transform=self.exact_transform, content=list(self.content))
             if discriminator:
                 nets["discriminator"] = AttributeDiscriminator(nets["generator"].condition_dim, image_size, channels,
                                                                self.d_width)
