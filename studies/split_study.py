@@ -28,7 +28,7 @@ from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.validation import positive_int, seed_flag
 from train.fisherfaces import train as fit_judge
 from train.gcn import train as train_gcn
-from train.gcn_arguments import hyperparameters, parse_arguments as parse_gcn_arguments
+from train.gcn_arguments import get_args_parser as gcn_args_parser, hyperparameters, parse_args as parse_gcn_arguments
 from train.loop import TrainingError, command_line, fail
 from train.recipes import RECIPES
 
@@ -44,7 +44,8 @@ def recipe_differences(trained: dict, wanted: list[str]) -> list[str]:
     """How the settings a run recorded differ from those the `wanted` train.gcn flags give today, one phrase
     each: a run kept from before a change of the recipe differs, though its command line is the same. A setting
     the run did not record came with a later flag, so it trained as that flag's default does."""
-    expected, default = hyperparameters(parse_gcn_arguments(wanted)), hyperparameters(parse_gcn_arguments([]))
+    expected = hyperparameters(parse_gcn_arguments(wanted))
+    default = hyperparameters(gcn_args_parser().parse_args([]))  # each flag's own default, before any recipe
     trained = {**default, **trained}
     return [f"{name} {trained[name]} (recipe: {value})" for name, value in expected.items()
             if name not in DRAWING_SETTINGS and trained[name] != value]
@@ -77,12 +78,6 @@ def prepare_split(split: int, runs_dir: Path, overrides: list[str], data_dir: Pa
     except TrainingError as err:
         fail(f"split {split} could not be trained: {err}")
     return model, judge, differences
-
-
-def shorter_schedule(steps: int) -> list[str]:
-    """--steps and a --cooldown of the same share of the run as the recipe's."""
-    recipe = RECIPES["gcn-yale"].defaults()
-    return ["--steps", str(steps), "--cooldown", str(round(steps * recipe["cooldown"] / recipe["steps"]))]
 
 
 def recipe_blend_norm() -> bool:
@@ -199,7 +194,7 @@ def train(argv=None) -> None:
     if len(set(args.splits)) != len(args.splits):
         fail(f"--splits takes distinct seeds, got {args.splits}")
     command = "python -m studies.split_study " + " ".join(argv if argv is not None else sys.argv[1:])
-    overrides = shorter_schedule(args.steps) if args.steps else []
+    overrides = ["--steps", str(args.steps)] if args.steps else []  # the recipe's cooldown scales with it
     try:
         results = {split: measure_split(*prepare_split(split, args.runs_dir, overrides, args.data_dir, args.as_trained),
                                         args.data_dir)

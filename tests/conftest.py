@@ -134,6 +134,21 @@ def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.C
     return result
 
 
+def refusal(command: str, argv: list[str], capsys) -> str:
+    """What a command (a module with `train(argv)`) says when it refuses `argv`: its one line on stderr, checked to
+    come with exit code 2 and no traceback. In-process: a parse takes milliseconds, an interpreter seconds."""
+    import importlib
+
+    from train.loop import command_line
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        command_line(importlib.import_module(command).train)(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err, err
+    return err
+
+
 def tensors(folder: Path, name: str = "model.safetensors") -> dict:
     return load_file(str(folder / name))
 

@@ -1,4 +1,5 @@
-"""Real training steps on a few hundred real digits, run as a user runs them: as commands."""
+"""Real training steps on a few hundred real digits, run as a user runs them: as commands. Refused flags are
+checked in-process (the same `train(argv)` the command runs), one real command per script stays a subprocess."""
 import json
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import torch
 from kepkreator.data.attributes import one_hot_parts
 from kepkreator.hub import load_model
 from kepkreator.models.gcn import AttributeGenerator
-from tests.conftest import ROOT, TINY, assert_same, run, tensors
+from tests.conftest import ROOT, TINY, assert_same, refusal, run, tensors
 
 
 def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):
@@ -30,15 +31,6 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tm
     assert "resumed from step 3" in resumed.stdout + resumed.stderr
     assert_same(tensors(uninterrupted), tensors(tmp_path))
     assert_same(tensors(uninterrupted, "checkpoint.safetensors"), tensors(tmp_path, "checkpoint.safetensors"))
-
-
-def test_cutout_changes_training_and_still_resumes_exactly(uninterrupted, tmp_path):
-    whole, parts = tmp_path / "whole", tmp_path / "parts"
-    run("train.cgan", *TINY, "--cutout", "--steps", "6", "--output-dir", str(whole))
-    run("train.cgan", *TINY, "--cutout", "--steps", "3", "--checkpoint-every", "3", "--output-dir", str(parts))
-    run("train.cgan", *TINY, "--cutout", "--steps", "6", "--output-dir", str(parts), "--resume")
-    assert_same(tensors(whole), tensors(parts))
-    assert not all(torch.equal(a, b) for a, b in zip(tensors(whole).values(), tensors(uninterrupted).values()))
 
 
 def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted):
@@ -71,7 +63,7 @@ def test_judge_trains_on_the_same_loop(tmp_path):
 
 
 def test_the_judge_refuses_a_learning_rate_it_cannot_train_with(tmp_path):
-    result = run("train.judge", "--lr", "-1", "--output-dir", str(tmp_path / "out"), check=False)
+    result = run("train.judge", "--lr", "-1", "--output-dir", str(tmp_path / "out"), check=False)  # the real command
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "argument --lr: must be a number above 0 and at most 1, got -1" in result.stderr
 
@@ -88,36 +80,20 @@ def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
     assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
 
 
-@pytest.mark.parametrize("flag, loss", [("--blend-weight", "blend"), ("--mix-weight", "mix")])
-def test_blend_terms_teach_the_generator_only(flag, loss, tmp_path):
-    """--blend-weight and --mix-weight add a term for the generator; the cooperating classifier still learns from
-    real faces alone, so its weights match a run without the term bit for bit."""
+def test_the_mix_term_teaches_the_generator_only(tmp_path):
+    """--mix-weight adds a term for the generator; the cooperating classifier still learns from real faces alone,
+    so its weights match a run without the term bit for bit."""
     command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
-               "--batch-size", "16", "--width", "8", "--classifier-width", "8"]
-    run(*command, "--output-dir", str(tmp_path / "plain"))
-    blended = run(*command, flag, "0.5", "--output-dir", str(tmp_path / "blend"))
-    assert f"{loss}=" in blended.stderr
+               "--batch-size", "16", "--width", "8", "--classifier-width", "8", "--d-width", "8",
+               "--adversarial-blend-weight", "0"]
+    run(*command, "--mix-weight", "0", "--output-dir", str(tmp_path / "plain"))
+    blended = run(*command, "--mix-weight", "0.5", "--output-dir", str(tmp_path / "blend"))
+    assert "mix=" in blended.stderr
     assert_same(tensors(tmp_path / "plain" / "classifier"), tensors(tmp_path / "blend" / "classifier"))
     plain, blend = tensors(tmp_path / "plain"), tensors(tmp_path / "blend")
     assert any(not torch.equal(plain[k], blend[k]) for k in plain)
     card = json.loads((tmp_path / "blend" / "training.json").read_text())["card"]
-    assert card["hyperparameters"][f"{loss}_weight"] == 0.5
-
-
-def test_even_mixes_change_only_the_generator_and_are_recorded(tmp_path):
-    """--mix-even makes some of the mix term's blends half and half: the generator learns otherwise, the
-    cooperating classifier (real faces only) does not, and a run without it keeps its random stream."""
-    command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
-               "--batch-size", "16", "--width", "8", "--classifier-width", "8", "--mix-weight", "0.5"]
-    run(*command, "--output-dir", str(tmp_path / "uniform"))
-    run(*command, "--mix-even", "0", "--output-dir", str(tmp_path / "zero"))
-    run(*command, "--mix-even", "1", "--output-dir", str(tmp_path / "even"))
-    assert_same(tensors(tmp_path / "uniform"), tensors(tmp_path / "zero"))
-    assert_same(tensors(tmp_path / "uniform" / "classifier"), tensors(tmp_path / "even" / "classifier"))
-    uniform, even = tensors(tmp_path / "uniform"), tensors(tmp_path / "even")
-    assert any(not torch.equal(uniform[k], even[k]) for k in uniform)
-    card = json.loads((tmp_path / "even" / "training.json").read_text())["card"]
-    assert card["hyperparameters"]["mix_even"] == 1.0
+    assert card["hyperparameters"]["mix_weight"] == 0.5
 
 
 def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
@@ -139,21 +115,17 @@ def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
 
 def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     command = ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
-               "--cooldown", "2", "--shift", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
+               "--cooldown", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
     run(*command, "--steps", "2")
     longer = run(*command, "--steps", "4", "--resume", check=False)
     assert longer.returncode == 2 and "schedule_steps: 2 -> 4" in longer.stderr
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--shift", "20"], "argument --shift: must be a whole number from 0 to 8, got 20"),
     (["--holdout", "0.7"], "argument --holdout: must be a number above 0 and below 0.5, got 0.7"),
-    (["--cooldown", "5000"], "--cooldown must be from 0 to --steps (4000), got 5000"),
-    (["--blend-weight", "-1"], "argument --blend-weight: must be a number of at least 0, got -1"),
+    (["--cooldown", "6000"], "--cooldown must be from 0 to --steps (5000), got 6000"),
     (["--mix-weight", "-0.5"], "argument --mix-weight: must be a number of at least 0, got -0.5"),
     (["--classifier-only", "--mix-weight", "1"], "--mix-weight trains the generator; --classifier-only trains no"),
-    (["--mix-weight", "1", "--mix-even", "1.5"], "argument --mix-even: must be a number from 0 to 1, got 1.5"),
-    (["--mix-even", "0.5"], "--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight"),
     (["--image-size", "50"], "--image-size: image_size 50 is not 4, 5, 6, 7 or 8 times a power of two"),
     (["--image-size", "0"], "argument --image-size: must be a whole number from 4 to 256, got 0"),
     (["--coop-weight", "-1"], "argument --coop-weight: must be a number of at least 0, got -1"),
@@ -162,9 +134,9 @@ def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
     (["--exclude-identities", "-2"], "argument --exclude-identities: must be a whole number of at least 0, got -2"),
     (["--dataset", "yale", "--exclude-identities", "14"], "excluding 14 of the 15 identities leaves fewer than two"),
 ])
-def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path):
-    result = run("train.gcn", "--output-dir", str(tmp_path / "out"), *flags, check=False)
-    assert result.returncode == 2 and message in result.stderr and not (tmp_path / "out").exists()
+def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path, capsys):
+    assert message in refusal("train.gcn", ["--output-dir", str(tmp_path / "out"), *flags], capsys)
+    assert not (tmp_path / "out").exists()
 
 
 def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
@@ -184,19 +156,20 @@ def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
     (["--g-width", "100000"], "argument --g-width: must be a whole number from 4 to 512, got 100000"),
     (["--mode-seeking", "-1"], "argument --mode-seeking: must be a number of at least 0, got -1"),
     (["--seed", "-1"], "argument --seed: must be a whole number from 0 to 9223372036854775807, got -1"),
+    (["--shift", "20"], "argument --shift: must be a whole number from 0 to 8, got 20"),
+    (["--ema-decay", "1"], "argument --ema-decay: must be a number from 0 to below 1, got 1"),
 ])
-def test_bad_flags_get_clear_messages(flags, message, tmp_path):
-    result = run("train.cgan", *TINY, "--output-dir", str(tmp_path / "out"), *flags, check=False)
-    assert result.returncode == 2 and message in result.stderr
+def test_bad_flags_get_clear_messages(flags, message, tmp_path, capsys):
+    assert message in refusal("train.cgan", [*TINY, "--output-dir", str(tmp_path / "out"), *flags], capsys)
 
 
-def test_bad_folders_get_clear_messages(tmp_path):
-    empty = run("train.cgan", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out"), check=False)
-    assert empty.returncode == 2 and "no MNIST test files under" in empty.stderr
+def test_bad_folders_get_clear_messages(tmp_path, capsys):
+    empty = refusal("train.cgan", ["--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")], capsys)
+    assert "no MNIST test files under" in empty
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    unwritable = run("train.cgan", *TINY, "--steps", "1", "--output-dir", str(blocker / "out"), check=False)
-    assert unwritable.returncode == 2 and "cannot write to --output-dir" in unwritable.stderr
+    unwritable = refusal("train.cgan", [*TINY, "--steps", "1", "--output-dir", str(blocker / "out")], capsys)
+    assert "cannot write to --output-dir" in unwritable
 
 
 def _free_port() -> int:
@@ -207,7 +180,8 @@ def _free_port() -> int:
 
 ADVERSARIAL = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--batch-size", "8",
                "--width", "8", "--classifier-width", "8", "--d-width", "8", "--generator", "modulated",
-               "--content", "identity", "--exact-transform", "--adversarial-weight", "0.1", "--d-cutout",
+               "--content", "identity", "--exact-transform", "--adversarial-weight", "0.1", "--mix-weight", "0",
+               "--adversarial-blend-weight", "0", "--unseen-weight", "0", "--no-blend-norm", "--cooldown", "0",
                "--checkpoint-every", "2"]
 
 
@@ -229,12 +203,9 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
 
 
 FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5, lr_d=2e-4,
-                 mix_weight=0, mix_even=0, dataset="yale", width=8, generator="modulated", content=["identity"],
+                 mix_weight=0, dataset="yale", width=8, generator="modulated", content=["identity"],
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
-                 d_cutout=False, steps=10, cooldown=0, shift=0, coop_weight=0.01, blend_weight=0, unseen_weight=0,
-                 d_learns_unseen=False, train_normed_blends=False, blend_norm=False, ema_decay=0.999,
-                 save_generator="raw", d_unseen_weight=1.0, d_unseen_unconditional=False,
-                 interaction_rank=0, style_map=False)
+                 steps=10, cooldown=0, coop_weight=0.01, unseen_weight=0, blend_norm=False)
 
 
 def face_batch(data_dir):
@@ -269,24 +240,23 @@ def one_face_step(faces, batch, spy: list | None = None, **changes):
     return task
 
 
-def test_the_moving_average_follows_the_generator_and_is_what_ema_saves(data_dir, tmp_path):
-    faces, batch = face_batch(data_dir)
-    torch.manual_seed(0)
-    task = face_task(faces, ema_decay=0.25, save_generator="ema")
-    before = {name: p.detach().clone() for name, p in task.generator.named_parameters()}
-    torch.manual_seed(1)
-    task.training_step(batch, 0)
-    after = dict(task.generator.named_parameters())
-    for name, averaged in task.average.average.named_parameters():
-        assert torch.allclose(averaged, 0.25 * before[name] + 0.75 * after[name]), name
-    assert any(not torch.equal(before[name], after[name]) for name in before)
-    for (name, averaged), current in zip(task.average.average.named_buffers(), task.generator.buffers()):
+def test_the_moving_average_follows_the_network_and_copies_its_statistics():
+    """The cGAN ships its generator's moving average (train/ema.py): after an update each weight is decay x the
+    average's + (1 - decay) x the network's, and the normalisation statistics are the network's own."""
+    from train.ema import MovingAverage
+
+    network = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    average = MovingAverage(network, decay=0.25)
+    before = {name: p.detach().clone() for name, p in network.named_parameters()}
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(1.0)
+    network(torch.randn(8, 3))  # moves the batch norm's running statistics
+    average.update()
+    for name, averaged in average.average.named_parameters():
+        assert torch.allclose(averaged, 0.25 * before[name] + 0.75 * (before[name] + 1)), name
+    for (name, averaged), current in zip(average.average.named_buffers(), network.buffers()):
         assert torch.equal(averaged, current), name
-    assert "ema" in task.state_modules()
-    task.save_model(tmp_path)
-    saved = load_model(AttributeGenerator, tmp_path)
-    for name, value in saved.state_dict().items():
-        assert torch.equal(value, task.average.average.state_dict()[name]), name
 
 
 def test_the_discriminator_sees_real_and_generated_faces_under_the_same_conditions(data_dir):
@@ -338,62 +308,6 @@ def test_unseen_combinations_are_judged_upright_by_the_discriminator_but_never_t
         assert torch.equal(images, generator(torch.cat([condition, upright], 1)))
 
 
-def test_d_learns_unseen_teaches_the_discriminator_the_drawings_it_judged_after_the_generators_step(data_dir):
-    """The second discriminator step comes after the generator's, so the generator is the same with and without
-    it; its fake side is the unseen combinations and blends the generator's terms were judged on, its real side
-    the batch's own real images."""
-    faces, batch = face_batch(data_dir)
-    judged = []
-    terms = dict(unseen_weight=1.0, mix_weight=1.0, adversarial_blend_weight=0.1)
-    learning, judging = one_face_step(faces, batch, judged, d_learns_unseen=True, **terms), one_face_step(faces, batch,
-                                                                                                          **terms)
-    for name, value in judging.generator.state_dict().items():
-        assert torch.equal(learning.generator.state_dict()[name], value), name
-    learned = dict(learning.modules["discriminator"].named_parameters())
-    assert any(not torch.equal(learned[name], value)
-               for name, value in judging.modules["discriminator"].named_parameters())
-    # Its calls: real, fake (its own step), fake (the generator's loss), unseen drawings, blends; then the second step
-    (real, real_condition), _, _, (unseen, unseen_condition), (blends, blend_condition), *second = judged
-    assert len(second) == 2 and len(unseen) == len(blends) == len(real)
-    assert torch.equal(second[0][0], real) and torch.equal(second[0][1], real_condition)
-    assert torch.equal(second[1][0], torch.cat([unseen, blends]))
-    assert torch.equal(second[1][1], torch.cat([unseen_condition, blend_condition]))
-
-
-def test_the_d_unseen_step_can_be_weighted_or_scored_without_conditions(data_dir):
-    faces, batch = face_batch(data_dir)
-    terms = dict(unseen_weight=1.0, mix_weight=1.0, adversarial_blend_weight=0.1, d_learns_unseen=True)
-    judged = []
-    unconditional = one_face_step(faces, batch, judged, d_unseen_unconditional=True, **terms)
-    (real, real_condition), *_, (second_real, second_real_condition), (second_fake, second_condition) = judged
-    assert torch.equal(second_real, real) and real_condition.abs().sum() > 0
-    assert not second_real_condition.any() and not second_condition.any()
-    weighted, plain = one_face_step(faces, batch, d_unseen_weight=0.25, **terms), one_face_step(faces, batch, **terms)
-    for task in (weighted, unconditional):
-        learned = dict(task.modules["discriminator"].named_parameters())
-        assert any(not torch.equal(learned[name], value)
-                   for name, value in plain.modules["discriminator"].named_parameters())
-        for name, value in plain.generator.state_dict().items():
-            assert torch.equal(task.generator.state_dict()[name], value), name
-
-
-def test_train_normed_blends_trains_the_blends_as_the_saved_model_draws_them(data_dir):
-    """The mix term's blends reach the generator at the mixed codes' length, as the app draws them: one step moves
-    the generator otherwise than a step on plain mixes, and a step on one-hot faces alone moves it the same."""
-    faces, batch = face_batch(data_dir)
-    assert face_task(faces, train_normed_blends=True).generator.blend_norm
-    assert not face_task(faces).generator.blend_norm
-
-    def generators_after_a_step(**terms):
-        return [one_face_step(faces, batch, train_normed_blends=on, **terms).generator.state_dict()
-                for on in (True, False)]
-
-    with_mixes = generators_after_a_step(mix_weight=1.0)
-    assert any(not torch.equal(value, with_mixes[1][name]) for name, value in with_mixes[0].items())
-    one_hot_only = generators_after_a_step()
-    assert all(torch.allclose(value, one_hot_only[1][name]) for name, value in one_hot_only[0].items())
-
-
 def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_dir):
     """The blend term moves the generator only: one step with it and one without, from the same seed, leave the
     same discriminator and different generators; what the discriminator judged of a blend is the upright drawing."""
@@ -430,8 +344,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     train = data.train
     args = argparse.Namespace(classifier_only=True, classifier_width=8, colour_mixes=1.0, lr=1e-3, beta1=0.9,
                               lr_d=2e-4, mix_weight=0, dataset="qmnist", width=8, generator="plain", content=None,
-                              exact_transform=False, d_width=8, adversarial_weight=0, interaction_rank=0,
-                              style_map=False)
+                              exact_transform=False, d_width=8, adversarial_weight=0)
     task = GCNTask(args, train, Accelerator(cpu=True))
     lost = data.held_out.subset(data.held_out.split == 1).attributes[:50]  # items, each missing one colour
     rows = torch.stack([train.attributes[(train.attributes[:, :2] == item[:2]).all(dim=1)][0] for item in lost])
@@ -454,31 +367,20 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     (["--classifier-only", "--adversarial-weight", "1"], "--adversarial-weight trains the generator"),
     (["--colour-mixes", "1.5"], "argument --colour-mixes: must be a number from 0 to 1, got 1.5"),
     (["--dataset", "yale", "--colour-mixes", "0.5"], "only qmnist has a colour attribute, not yale"),
-    (["--content", "digit"], "--content splits what the layers read: it needs --generator modulated"),
-    (["--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
-    (["--interaction-rank", "4"], "--interaction-rank multiplies --content factors with style factors"),
-    (["--interaction-rank", "-1"], "argument --interaction-rank: must be a whole number from 0 to 64, got -1"),
-    (["--style-map"], "--style-map adds the style attributes' map to the --content attributes' starting map"),
-    (["--train-normed-blends"], "--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm"),
-    (["--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
-    (["--d-learns-unseen", "--adversarial-weight", "0.1"], "--d-learns-unseen teaches the --adversarial-weight term's "
-                                                           "discriminator the drawings of --unseen-weight"),
+    (["--content", "--blend-norm"], "--blend-norm rescales blended --content codes: it needs --content"),
+    (["--generator", "plain", "--content", "digit"],
+     "--content splits what the layers read: it needs --generator modulated"),
+    (["--content", "--unseen-weight", "1"], "--unseen-weight draws each --content with other rows' style attributes"),
     (["--generator", "modulated", "--content", "nose"], "content ['nose'] must name some, not all, of the attributes"),
     (["--d-width", "0"], "argument --d-width: must be a whole number from 4 to 512, got 0"),
     (["--lr-d", "0"], "argument --lr-d: must be a number above 0 and at most 1, got 0"),
     (["--beta1", "1"], "argument --beta1: must be a number from 0 to below 1, got 1"),
-    (["--ema-decay", "1"], "argument --ema-decay: must be a number from 0 to below 1, got 1"),
-    (["--d-unseen-weight", "0.5"], "--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step"),
-    (["--recipe", "gcn-yale", "--d-learns-unseen", "--d-unseen-weight", "20"],
-     "argument --d-unseen-weight: must be a number above 0 and at most 10, got 20"),
-    (["--classifier-only", "--save-generator", "ema"], "--save-generator chooses which generator to save; "
-                                                       "--classifier-only trains no generator"),
+    (["--ema-decay", "0.9"], "unrecognized arguments: --ema-decay 0.9"),  # the GCN ships its trained generator
     (["--d-shift", "20"], "--d-shift must be from 0 to a quarter of the image side (7 pixels), got 20"),
     (["--recipe", "cgan-mnist"], "argument --recipe: invalid choice: 'cgan-mnist'"),
 ])
-def test_bad_model_flags_get_clear_messages(flags, message, tmp_path):
-    result = run("train.gcn", "--limit", "64", "--output-dir", str(tmp_path / "out"), *flags, check=False)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+def test_bad_model_flags_get_clear_messages(flags, message, tmp_path, capsys):
+    assert message in refusal("train.gcn", ["--limit", "64", "--output-dir", str(tmp_path / "out"), *flags], capsys)
 
 
 def test_a_recipe_sets_defaults_and_flags_still_win(tmp_path):

@@ -22,9 +22,9 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
 from kepkreator.validation import number_flag
-from train.diffaugment import cutout, translate
+from train.diffaugment import translate
 from train.ema import MovingAverage, add_average_arguments
-from train.recipes import use_recipe
+from train.recipes import parse_with_recipe
 from train.loop import (DECAY, LEARNING_RATE, SHIFT, WEIGHT, WIDTH, Run, add_loop_arguments, command_line, fail,
                         make_accelerator)
 
@@ -78,9 +78,8 @@ class CGANTask:
         return {"d": d_loss.item(), "g": g_loss.item()}
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
-        """DiffAugment for everything the discriminator sees: shifts, and with --cutout a hole of background."""
-        images = translate(images, self.args.shift)
-        return cutout(images, 0.5, -1.0) if self.args.cutout else images
+        """DiffAugment for everything the discriminator sees: random shifts."""
+        return translate(images, self.args.shift)
 
     def saved_generator(self):
         return self.ema.average if self.args.save_generator == "ema" else self.generator
@@ -101,8 +100,9 @@ class CGANTask:
         return model
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m train.cgan", description=__doc__.split("\n\n")[0])
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train.cgan", description=__doc__.split("\n\n")[0],
+                                     allow_abbrev=False)
     parser.add_argument("--dataset", choices=DATASETS, default="mnist")
     parser.add_argument("--writers", choices=["train", "all"], default="train",
                         help="mnist only: train on the writers the judge trains on (default), keeping the held-out "
@@ -116,14 +116,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_average_arguments(parser)
     parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=SHIFT, default=2, help="DiffAugment translation in pixels (0: off)")
-    parser.add_argument("--cutout", action="store_true",
-                        help="DiffAugment cutout too: a square of half the side blanked in what the discriminator sees")
-    add_loop_arguments(parser, steps=6000, batch_size=64)
-    use_recipe(parser, "train.cgan", argv)
-    args = parser.parse_args(argv)
-    if args.output_dir is None:
-        args.output_dir = Path("runs") / f"cgan-{args.dataset}"
-    return args
+    add_loop_arguments(parser, batch_size=64)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return parse_with_recipe(get_args_parser(), "train.cgan", argv)
 
 
 def load_training_set(args: argparse.Namespace):
@@ -136,8 +134,7 @@ def load_training_set(args: argparse.Namespace):
     return data.head(args.limit)
 
 
-def train(argv=None) -> None:
-    args = parse_args(argv)
+def main(args: argparse.Namespace) -> None:
     try:
         data = load_training_set(args)
     except DataError as err:
@@ -147,20 +144,21 @@ def train(argv=None) -> None:
     task = CGANTask(args, data.classes, accelerator)
     run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)},
               resumable=("save_generator",))
-    command = "python -m train.cgan " + " ".join(a for a in (argv if argv is not None else __import__("sys").argv[1:]))
     run(task, (data.images, data.labels), {
         "title": f"Conditional GAN: {args.dataset}",
         "kind": "cgan",
         "dataset": args.dataset,
         "images": len(data),
-        "command": command.strip(),
+        "command": args.command,
         "hyperparameters": {k: getattr(args, k) for k in
                             ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
-                             "beta1", "ema_decay", "save_generator", "shift", "cutout", "mode_seeking")},
+                             "beta1", "ema_decay", "save_generator", "shift", "mode_seeking")},
     })
 
 
-main = command_line(train)
+def train(argv=None) -> None:
+    main(parse_args(argv))
+
 
 if __name__ == "__main__":
-    main()
+    command_line(train)()

@@ -21,15 +21,3 @@ def translate(images: torch.Tensor, max_shift: int, fill: float | None = -1.0) -
     channels = torch.arange(c, device=device)[None, :, None, None]
     return padded[images, channels, rows, cols]
 
-
-def cutout(images: torch.Tensor, size: float = 0.5, fill: float = 0.0) -> torch.Tensor:
-    """Fill one random square of `size` times the side in each image with `fill` (DiffAugment's cutout,
-    Zhao et al. 2020): a discriminator that must judge partial images cannot memorise whole ones."""
-    n, _, h, w = images.shape
-    side_h, side_w = max(1, round(h * size)), max(1, round(w * size))
-    top = torch.randint(0, h - side_h + 1, (n, 1, 1), device=images.device)
-    left = torch.randint(0, w - side_w + 1, (n, 1, 1), device=images.device)
-    rows = torch.arange(h, device=images.device)[None, :, None]
-    cols = torch.arange(w, device=images.device)[None, None, :]
-    hole = (rows >= top) & (rows < top + side_h) & (cols >= left) & (cols < left + side_w)
-    return torch.where(hole[:, None], torch.full_like(images, fill), images)

@@ -1,6 +1,6 @@
 """Fit the Fisherface judge that reads faces for the face-blending evaluation.
 
-    python -m train.fisherfaces --dataset yale --output-dir weights/fisherfaces-yale
+    python -m train.fisherfaces                  # the shipped recipe (Yale), into runs/fisherfaces-yale
     python -m train.fisherfaces --dataset kdef --data-dir PATH
 
 Closed form, in seconds: eigenfaces and one Fisherface projection per
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -29,13 +28,13 @@ from kepkreator.data.settings import from_flags
 from kepkreator.data.settings import record as data_record
 from train.gcn_arguments import add_data_arguments, check_data_arguments
 from train.checkpoint import write_failure
-from train.recipes import use_recipe
+from train.recipes import parse_with_recipe
 from train.loop import command_line, fail, machine_summary, push
 
 
 CONDITION = "condition"  # the attribute whose confusions the card spells out (Yale's conditions, KDEF's expressions)
 # Where things are read from and written to: not part of what the judge is, and private paths stay off its card.
-NOT_RECORDED = {"data_dir", "output_dir", "push_to_hub", "token"}
+NOT_RECORDED = {"data_dir", "output_dir", "push_to_hub", "token", "command"}
 
 
 @torch.no_grad()
@@ -81,20 +80,27 @@ def by_condition(confusion: torch.Tensor, conditions: list[str]) -> dict[str, di
     return out
 
 
-def train(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0])
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0],
+                                     allow_abbrev=False)
     parser.add_argument("--dataset", choices=["yale", "kdef"], default="yale")
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: ../shared/data)")
-    parser.add_argument("--output-dir", type=Path, default=None, help="where the judge is saved")
+    parser.add_argument("--output-dir", type=Path, default=None, help="where the judge is saved (default: runs/RECIPE)")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload the judge and its card")
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
     add_data_arguments(parser)
-    use_recipe(parser, "train.fisherfaces", argv)
-    args = parser.parse_args(argv)
-    args.output_dir = args.output_dir or Path("runs") / f"fisherfaces-{args.dataset}"
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    args = parse_with_recipe(get_args_parser(), "train.fisherfaces", argv)
     check_data_arguments(args)
     if args.push_to_hub and args.push_to_hub.count("/") != 1:
         fail(f"--push-to-hub takes OWNER/NAME, got {args.push_to_hub!r}")
+    return args
+
+
+def main(args: argparse.Namespace) -> None:
     data_settings = from_flags(args)
     try:
         data = data_settings.load(args.data_dir)
@@ -123,7 +129,7 @@ def train(argv=None) -> None:
         "data": data_record(data_settings),
         "card": {"title": f"Fisherface judge: {args.dataset}", "kind": "fisherfaces", "dataset": args.dataset,
                  "images": len(upright),
-                 "command": "python -m train.fisherfaces " + " ".join(argv if argv is not None else sys.argv[1:])},
+                 "command": args.command},
     }
     try:
         judge.save_pretrained(args.output_dir)
@@ -137,7 +143,9 @@ def train(argv=None) -> None:
         push(args.push_to_hub, args.output_dir, args.token)
 
 
-main = command_line(train)
+def train(argv=None) -> None:
+    main(parse_args(argv))
+
 
 if __name__ == "__main__":
-    main()
+    command_line(train)()

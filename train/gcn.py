@@ -25,12 +25,11 @@ from kepkreator.data.settings import from_flags, record
 from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel
-from train.diffaugment import cutout, translate
-from train.ema import MovingAverage
-from train.gcn_arguments import hyperparameters, parse_arguments
+from train.diffaugment import translate
+from train.gcn_arguments import hyperparameters, parse_args
 from train.loop import Run, command_line, cooldown, fail, make_accelerator, schedule_horizon, set_learning_rate
 
-# The attribute a user blends in the app, which --blend-weight teaches the generator to blend.
+# The attribute a user blends in the app, which --mix-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 COLOUR = "colour"  # an attribute whose values are the image channels, which --colour-mixes mixes
 
@@ -42,7 +41,7 @@ def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Ten
 
 def model_settings(args: argparse.Namespace) -> GCNModel:
     return GCNModel(args.width, args.classifier_width, args.generator, tuple(args.content or ()), args.exact_transform,
-                    args.d_width, args.interaction_rank, args.style_map)
+                    args.d_width)
 
 
 def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
@@ -65,7 +64,6 @@ class GCNTask:
         self.classifier = self.modules["classifier"]
         if not args.classifier_only:
             self.generator = self.modules["generator"]
-            self.generator.blend_norm = args.train_normed_blends
         for module in self.modules.values():
             module.to(memory_format=torch.channels_last)  # about a third faster for these convolutions on a CPU
         betas = {"classifier": (0.9, 0.999)}  # --beta1 is for the two players of the game; the classifier keeps Adam's
@@ -77,7 +75,6 @@ class GCNTask:
         self.c, self.c_opt_p = prepared["classifier"]
         if "generator" in prepared:
             self.g, self.g_opt_p = prepared["generator"]
-            self.average = MovingAverage(self.generator, args.ema_decay)  # made where prepare put the generator
         if "discriminator" in prepared:
             self.d, self.d_opt_p = prepared["discriminator"]
         if args.mix_weight:
@@ -86,7 +83,7 @@ class GCNTask:
         self.sample_attributes = data.one_hot(data.attributes[show])
 
     def state_modules(self):
-        return self.modules if self.args.classifier_only else {**self.modules, "ema": self.average.average}
+        return self.modules
 
     def optimizers(self):
         return self.opts
@@ -99,7 +96,7 @@ class GCNTask:
         real, targets = images.float() / 255, one_hot_parts(attributes, self.schema)
         if self.colour is not None:
             real, targets = self.mix_colours(real, attributes, targets)
-        c_loss = classification_loss(self.c(translate(real, self.args.shift, fill=None)), targets)
+        c_loss = classification_loss(self.c(real), targets)
         self.c_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(c_loss)
         self.c_opt_p.step()
@@ -115,31 +112,21 @@ class GCNTask:
             adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets)
             g_loss = g_loss + self.args.adversarial_weight * adversarial
             losses["adv"] = adversarial.item()
-        drawn = []  # (images, conditions) of combinations no real image shows, which --d-learns-unseen teaches D
         if self.args.unseen_weight:
-            unseen, *unseen_drawn = self.unseen_combinations(targets)
+            unseen = self.unseen_combinations(targets)
             g_loss = g_loss + self.args.unseen_weight * unseen
             losses["unseen"] = unseen.item()
-            drawn.append(unseen_drawn)
-        if self.args.blend_weight:
-            blending = self.blend_cooperation(attributes)
-            g_loss = g_loss + self.args.blend_weight * blending
-            losses["blend"] = blending.item()
         if self.args.mix_weight:
             mixing, blends, vectors = self.mix_reconstruction(real, attributes)
             g_loss = g_loss + self.args.mix_weight * mixing
             losses["mix"] = mixing.item()
             if self.args.adversarial_blend_weight:
-                realism, *judged_blends = self.blend_realism(blends, attributes, vectors)
+                realism = self.blend_realism(blends, attributes, vectors)
                 g_loss = g_loss + self.args.adversarial_blend_weight * realism
                 losses["adv_blend"] = realism.item()
-                drawn.append(judged_blends)
         self.g_opt_p.zero_grad(set_to_none=True)
         self.accelerator.backward(g_loss)
         self.g_opt_p.step()
-        self.average.update()
-        if self.args.d_learns_unseen:
-            losses["d_unseen"] = self.discriminator_step_on_drawn(real, attributes, targets, drawn)
         return losses
 
     def cooperation(self, fake: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
@@ -191,40 +178,22 @@ class GCNTask:
         return real, torch.cat(targets, 1)
 
     def discriminator_step(self, real: torch.Tensor, real_condition: torch.Tensor, fake: torch.Tensor,
-                           fake_condition: torch.Tensor, weight: float = 1.0) -> float:
-        """One hinge-loss step of the discriminator, both sides through DiffAugment, its loss times `weight`;
-        returns the loss."""
+                           fake_condition: torch.Tensor) -> float:
+        """One hinge-loss step of the discriminator, both sides through DiffAugment; returns the loss."""
         scores_real = self.d(self.d_augment(real), real_condition)
         scores_fake = self.d(self.d_augment(fake), fake_condition)
         d_loss = F.relu(1 - scores_real).mean() + F.relu(1 + scores_fake).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
-        self.accelerator.backward(weight * d_loss)
+        self.accelerator.backward(d_loss)
         self.d_opt_p.step()
         return d_loss.item()
 
-    def discriminator_step_on_drawn(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor],
-                                    drawn: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
-        """--d-learns-unseen: a second discriminator step, after the generator's, with the batch's real images
-        against the step's drawings of combinations no real image shows (unseen pairs, blends), so that it learns
-        to refuse the blotches that fooled it while it only judged them. It does, and it also learns to refuse the
-        pairs themselves: the features its condition is projected on carry the identity, and the generator then
-        draws an unseen pair as the person's usual face (docs/cooperative-nets.md, "Tried and left off").
-        `--d-unseen-weight` scales this step's loss; with `--d-unseen-unconditional` both sides are scored without
-        their condition vectors, so the step can only teach what a real face looks like, not which pairs are real."""
-        real, vectors = self.as_judged(real, attributes, targets)
-        condition, _ = self.generator.split(vectors)
-        images, conditions = (torch.cat(parts) for parts in zip(*drawn))
-        if self.args.d_unseen_unconditional:
-            condition, conditions = torch.zeros_like(condition), torch.zeros_like(conditions)
-        return self.discriminator_step(real, condition, images.detach(), conditions, self.args.d_unseen_weight)
-
-    def unseen_combinations(self, targets: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def unseen_combinations(self, targets: list[torch.Tensor]) -> torch.Tensor:
         """Each row's content (a face's identity) drawn with another row's style attributes (its condition),
         upright: mostly combinations no real image shows, held-out ones among them. No image is there to
         reconstruct, so they get the terms that need none, as the batch's own images do: the cooperating
         classifier must read the combination, and the discriminator judges it but never learns from it (it would
-        learn to refuse combinations it has no real image of). Returns the loss, the drawings and their condition
-        vectors."""
+        learn to refuse combinations it has no real image of; docs/cooperative-nets.md has the run that tried)."""
         names = list(self.schema)
         order = torch.randperm(len(targets[0]), device=targets[0].device)
         moved = [name not in self.generator.content and not (self.generator.exact_transform and name == TRANSFORM)
@@ -240,29 +209,12 @@ class GCNTask:
         loss = self.args.coop_weight * self.cooperation(drawn, parts)
         if self.args.adversarial_weight:
             loss = loss - self.args.adversarial_weight * self.d(self.d_augment(drawn), condition).mean()
-        return loss, drawn, condition
+        return loss
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
-        """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted and get a grey
-        hole; digits sit on black."""
-        photo = self.args.dataset != "qmnist"
-        images = translate(images, self.args.d_shift, fill=None if photo else 0.0)
-        return cutout(images, 0.5, 0.5 if photo else 0.0) if self.args.d_cutout else images
-
-    def blend_cooperation(self, attributes: torch.Tensor) -> torch.Tensor:
-        """Each combination of the batch with its blended attribute mixed, at a random weight, with another
-        row's value; the cooperating classifier must read the mix in proportion (a soft target) and the other
-        attributes as they are. No real image of a blend exists, so no reconstruction term applies."""
-        column = list(self.schema).index(BLENDED[self.args.dataset])
-        weight = torch.rand(len(attributes), 1, device=attributes.device)
-        partner = attributes[torch.randperm(len(attributes), device=attributes.device), column]
-        parts = one_hot_parts(attributes, self.schema)
-        parts[column] = mix(partner, attributes[:, column], weight, len(self.schema[BLENDED[self.args.dataset]]))
-        self.c.eval()
-        logits = self.c(self.g(torch.cat(parts, 1)))
-        self.c.train()
-        return sum(F.cross_entropy(logit, parts[i] if i == column else attributes[:, i])
-                   for i, logit in enumerate(logits.values())) / len(logits)
+        """DiffAugment for what the discriminator sees: photographs repeat their edges when shifted; digits sit
+        on black."""
+        return translate(images, self.args.d_shift, fill=None if self.args.dataset != "qmnist" else 0.0)
 
     def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor
                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -274,9 +226,6 @@ class GCNTask:
         partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
         weight = torch.rand(len(attributes), 1, device=real.device)
-        if self.args.mix_even:  # drawn only when asked, so runs without it keep their random stream
-            even = torch.rand(len(attributes), 1, device=real.device) < self.args.mix_even
-            weight = torch.where(even, torch.full_like(weight, 0.5), weight)
         parts = one_hot_parts(attributes, self.schema)
         parts[column] = mix(partner_values, attributes[:, column], weight, parts[column].shape[1])
         target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
@@ -284,25 +233,20 @@ class GCNTask:
         blends = self.g(vectors)
         return F.mse_loss(blends, target), blends, vectors
 
-    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor
-                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
         """The generator's adversarial loss on its blends, which the discriminator judges as it judges the batch's
         own images (upright when the transform is exact) but never learns from: no real image of a blend exists,
         so a discriminator shown blends as fakes would learn to refuse the blended condition itself. The pixel-mix
-        target alone gives blends a double-exposed look; this pulls them toward a face. Returns the loss, and the
-        blends and condition vectors the discriminator judged."""
+        target alone gives blends a double-exposed look; this pulls them toward a face."""
         condition, _ = self.generator.split(vectors)
         if self.generator.exact_transform:
             blends = upright(blends, attributes[:, list(self.schema).index(TRANSFORM)])
-        return -self.d(self.d_augment(blends), condition).mean(), blends, condition
-
-    def saved_generator(self):
-        return self.average.average if self.args.save_generator == "ema" else self.generator
+        return -self.d(self.d_augment(blends), condition).mean()
 
     def sample_images(self):
         if self.args.classifier_only:
             return None
-        generator = self.saved_generator()
+        generator = self.generator
         was_training = generator.training
         with torch.no_grad():
             images = generator.eval()(self.sample_attributes)
@@ -317,7 +261,7 @@ class GCNTask:
             write_card(self.classifier, output_dir)
             return self.classifier
         self.classifier.eval().save_pretrained(output_dir / "classifier")
-        generator = self.saved_generator()
+        generator = self.generator
         generator.eval().save_pretrained(output_dir)
         if self.args.blend_norm:
             draw_blends_normed(output_dir)
@@ -327,15 +271,14 @@ class GCNTask:
 
 def draw_blends_normed(model_dir: Path) -> None:
     """Turn on `blend_norm` in a saved generator's config.json. It is a drawing setting: the loop trains on the
-    plain mixes (unless --train-normed-blends), and the saved model draws blends at the length of the codes it mixes."""
+    plain mixes, and the saved model draws blends at the length of the codes it mixes."""
     config_path = model_dir / "config.json"
     config = json.loads(config_path.read_text())
     config["blend_norm"] = True
     config_path.write_text(json.dumps(config, sort_keys=True, indent=2))
 
 
-def train(argv=None) -> None:
-    args = parse_arguments(argv)
+def main(args: argparse.Namespace) -> None:
     data_settings = from_flags(args)
     try:
         data = data_settings.load(args.data_dir)
@@ -349,19 +292,21 @@ def train(argv=None) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings, resumable=("blend_norm", "save_generator"),
+    run = Run(args, accelerator, settings, resumable=("blend_norm",),
               records={"data": record(data_settings), "model": asdict(model_settings(args))})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
         "title": ("Attribute classifier (real images only)" if args.classifier_only else
                   "Generative Cooperative Net") + f": {args.dataset}",
         "kind": kind, "dataset": args.dataset, "images": len(train),
-        "command": "python -m train.gcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "command": args.command,
         "hyperparameters": hyperparameters(args),
     })
 
 
-main = command_line(train)
+def train(argv=None) -> None:
+    main(parse_args(argv))
+
 
 if __name__ == "__main__":
-    main()
+    command_line(train)()

@@ -5,14 +5,12 @@ Every model and loss flag is checked before any data is read, with one line nami
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.models.gcn import base_size
 from kepkreator.validation import number_flag, seed_flag
-from train.ema import add_average_arguments
-from train.loop import DECAY, LEARNING_RATE, SHARE, SHIFT, WEIGHT, WIDTH, add_loop_arguments, fail
-from train.recipes import use_recipe
+from train.loop import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
+from train.recipes import parse_with_recipe
 
 DESCRIPTION = "Train the Generative Cooperative Net (attributes -> image) or its independent judge."
 DATASETS = ("qmnist", "yale", "kdef")
@@ -44,8 +42,6 @@ def check_data_arguments(args: argparse.Namespace) -> None:
 
 # The flags that work on the --content/style split of the generator's input, and what each does with it.
 NEEDS_CONTENT = {"unseen_weight": "draws each --content with other rows' style attributes",
-                 "interaction_rank": "multiplies --content factors with style factors",
-                 "style_map": "adds the style attributes' map to the --content attributes' starting map",
                  "blend_norm": "rescales blended --content codes"}
 
 
@@ -53,33 +49,20 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
     if not 0 <= args.cooldown <= args.steps:
         fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
-    if args.classifier_only and args.save_generator != "raw":
-        fail("--save-generator chooses which generator to save; --classifier-only trains no generator")
-    generator_flags = {"unseen_weight": 0.0, "blend_weight": 0.0, "mix_weight": 0.0,
-                       "mix_even": 0.0, "adversarial_weight": 0.0, "adversarial_blend_weight": 0.0, "colour_mixes": 0.0,
-                       "exact_transform": False, "generator": "plain", "content": None, "blend_norm": False,
-                       "interaction_rank": 0, "style_map": False,
-                       "d_learns_unseen": False, "train_normed_blends": False}
+    generator_flags = {"unseen_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0,
+                       "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
+                       "generator": "plain", "content": None, "blend_norm": False}
     for flag, off in generator_flags.items():
         if getattr(args, flag) != off and args.classifier_only and flag != "colour_mixes":
             fail(f"--{flag.replace('_', '-')} trains the generator; --classifier-only trains no generator")
     if args.adversarial_blend_weight and not (args.adversarial_weight and args.mix_weight):
         fail("--adversarial-blend-weight judges the --mix-weight term's blends with the --adversarial-weight term's "
              "discriminator: it needs both")
-    if args.d_learns_unseen and not (args.adversarial_weight and (args.unseen_weight or args.adversarial_blend_weight)):
-        fail("--d-learns-unseen teaches the --adversarial-weight term's discriminator the drawings of --unseen-weight "
-             "or --adversarial-blend-weight: it needs the first and one of the others")
-    if (args.d_unseen_weight != 1 or args.d_unseen_unconditional) and not args.d_learns_unseen:
-        fail("--d-unseen-weight and --d-unseen-unconditional change the --d-learns-unseen step: they need it")
     for flag, what_it_does in NEEDS_CONTENT.items():
         if getattr(args, flag) and not args.content:
             fail(f"--{flag.replace('_', '-')} {what_it_does}: it needs --content")
-    if args.train_normed_blends and not args.blend_norm:
-        fail("--train-normed-blends trains on the blends --blend-norm draws: it needs --blend-norm")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
-    if args.mix_even and not args.mix_weight:
-        fail("--mix-even chooses the weights of the --mix-weight term's blends: it needs --mix-weight")
     if args.colour_mixes and args.dataset != "qmnist":
         fail(f"--colour-mixes mixes red, green and blue ink: only qmnist has a colour attribute, not {args.dataset}")
     side = 28 if args.dataset == "qmnist" else args.image_size
@@ -90,16 +73,13 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
 
 
 HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
-                   "unseen_weight", "blend_weight", "mix_weight", "mix_even", "cooldown", "shift", "generator",
-                   "exact_transform", "beta1", "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width",
-                   "d_shift", "d_cutout", "colour_mixes", "blend_norm", "d_learns_unseen", "d_unseen_weight",
-                   "d_unseen_unconditional", "interaction_rank", "style_map",
-                   "train_normed_blends", "ema_decay", "save_generator")  # written on the model card
+                   "unseen_weight", "mix_weight", "cooldown", "generator", "exact_transform", "beta1",
+                   "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width", "d_shift", "colour_mixes",
+                   "blend_norm")  # written on the model card
 
 
-def parse_arguments(argv) -> argparse.Namespace:
-    """The checked settings a `python -m train.gcn` command line trains with (a recipe's, changed by flags)."""
-    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=DESCRIPTION)
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=DESCRIPTION, allow_abbrev=False)
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
     add_data_arguments(parser)
@@ -111,38 +91,21 @@ def parse_arguments(argv) -> argparse.Namespace:
                         help="with --content: each row's content drawn with another row's style attributes (unseen "
                              "combinations among them) gets the cooperation and adversarial terms, times W; the "
                              "discriminator never learns from these images (default 0: off)")
-    parser.add_argument("--blend-weight", type=WEIGHT, default=0.0, metavar="W",
-                        help="weight of the blend cooperation term: random mixes of the blended attribute (identity; "
-                             "writer on qmnist) must be read in proportion by the cooperating classifier (default 0)")
     parser.add_argument("--mix-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
                              "only in the blended attribute must be drawn from the mixed vector (default 0)")
-    parser.add_argument("--mix-even", type=SHARE, default=0.0, metavar="SHARE",
-                        help="share of the mix term's blends made half and half, the app's opening blend; the rest "
-                             "at uniform random weights (default 0)")
     parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
-    parser.add_argument("--shift", type=SHIFT, default=0,
-                        help="shift the classifier's real images by up to N pixels (edges repeated), "
-                             "against overfitting")
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
                         help="plain: the paper's stack, the attributes enter once; modulated: they also modulate "
                              "every layer, two convolutions per scale (default plain)")
-    parser.add_argument("--content", nargs="+", default=None, metavar="ATTRIBUTE",
+    parser.add_argument("--content", nargs="*", default=None, metavar="ATTRIBUTE",
                         help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
-                             "the others alone modulate the layers (default: every attribute does both)")
-    parser.add_argument("--interaction-rank", type=number_flag(0, 64, whole=True), default=0, metavar="R",
-                        help="with --content: a rank-R product of content and style factors also modulates the layers")
-    parser.add_argument("--style-map", action="store_true",
-                        help="with --content: the style attributes also add a learned map to the starting feature "
-                             "map, so a condition can place what a person's photographs never showed")
-    parser.add_argument("--blend-norm", action="store_true",
+                             "the others alone modulate the layers (none given: every attribute does both)")
+    parser.add_argument("--blend-norm", action=argparse.BooleanOptionalAction, default=False,
                         help="with --content: the saved model draws a blend from a code as long as the mixed codes, "
                              "not their shorter plain mix (config.json's blend_norm; training is unchanged)")
-    parser.add_argument("--train-normed-blends", action="store_true",
-                        help="with --blend-norm: the loop's blends are drawn as the saved model draws them, at the "
-                             "mixed codes' length, so the blend terms train what visitors see (default: plain mixes)")
-    parser.add_argument("--exact-transform", action="store_true",
+    parser.add_argument("--exact-transform", action=argparse.BooleanOptionalAction, default=False,
                         help="draw upright and apply the transform attribute exactly instead of learning it")
     parser.add_argument("--beta1", type=DECAY, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
     parser.add_argument("--adversarial-weight", type=WEIGHT, default=0.0, metavar="W",
@@ -155,23 +118,16 @@ def parse_arguments(argv) -> argparse.Namespace:
     parser.add_argument("--d-width", type=WIDTH, default=32, help="the discriminator's first layer width")
     parser.add_argument("--d-shift", type=number_flag(0, whole=True), default=None, metavar="PIXELS",
                         help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
-    parser.add_argument("--d-cutout", action="store_true", help="DiffAugment cutout for the discriminator")
-    parser.add_argument("--d-learns-unseen", action="store_true",
-                        help="after each generator step, a second discriminator step learns the real images against "
-                             "the step's drawings of unseen combinations and blends (default: it only judges them)")
-    parser.add_argument("--d-unseen-weight", type=number_flag(0, 10, above=True), default=1.0, metavar="W",
-                        help="with --d-learns-unseen: that step's loss times W (default 1)")
-    parser.add_argument("--d-unseen-unconditional", action="store_true",
-                        help="with --d-learns-unseen: that step scores both sides without their condition vectors")
     parser.add_argument("--colour-mixes", type=SHARE, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
                              "whose target is exact (default 0)")
-    add_average_arguments(parser)
-    add_loop_arguments(parser, steps=4000, batch_size=64)
-    use_recipe(parser, "train.gcn", argv)
-    args = parser.parse_args(argv)
-    role = "judge" if args.classifier_only else "gcn"
-    args.output_dir = args.output_dir or Path("runs") / f"{role}-{args.dataset}"
+    add_loop_arguments(parser, batch_size=64)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The checked settings a `python -m train.gcn` command line trains with (a recipe's, changed by flags)."""
+    args = parse_with_recipe(get_args_parser(), "train.gcn", argv)
     check_data_arguments(args)
     check_gcn_arguments(args)
     return args

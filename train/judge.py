@@ -1,6 +1,6 @@
 """Train the judge: a digit classifier for scoring generators, on the digits of some QMNIST writers.
 
-    python -m train.judge --output-dir weights/judge-mnist
+    python -m train.judge                       # the shipped recipe, into runs/judge-mnist
 
 Writers are split (kepkreator.data.digits.split_by_writer); the held-out
 writers are never seen here, so `python -m kepkreator.evaluate judge` measures
@@ -18,7 +18,7 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
 from train.diffaugment import translate
-from train.recipes import use_recipe
+from train.recipes import parse_with_recipe
 from train.loop import (LEARNING_RATE, SHIFT, WIDTH, Run, add_loop_arguments, command_line, cosine_decay, fail,
                         make_accelerator, schedule_horizon, set_learning_rate)
 
@@ -55,16 +55,22 @@ class JudgeTask:
         return self.judge
 
 
-def train(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0])
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0],
+                                     allow_abbrev=False)
     parser.add_argument("--dataset", choices=["mnist", "emnist-letters", "emnist-digits"], default="mnist")
-    parser.add_argument("--width", type=WIDTH, default=32)
-    parser.add_argument("--lr", type=LEARNING_RATE, default=3e-3)
-    parser.add_argument("--shift", type=SHIFT, default=2)
-    add_loop_arguments(parser, steps=1500, batch_size=128)
-    use_recipe(parser, "train.judge", argv)
-    args = parser.parse_args(argv)
-    args.output_dir = args.output_dir or Path("runs") / f"judge-{args.dataset}"
+    parser.add_argument("--width", type=WIDTH, default=32, help="the first convolution's channels")
+    parser.add_argument("--lr", type=LEARNING_RATE, default=3e-3, help="AdamW's peak rate, cosine-decayed")
+    parser.add_argument("--shift", type=SHIFT, default=2, help="random shifts of the training digits, in pixels")
+    add_loop_arguments(parser, batch_size=128)
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    return parse_with_recipe(get_args_parser(), "train.judge", argv)
+
+
+def main(args: argparse.Namespace) -> None:
     try:
         if args.dataset == "mnist" and not args.download:
             data = load_qmnist_test(args.data_dir)
@@ -83,12 +89,14 @@ def train(argv=None) -> None:
     run(task, (data.images, data.labels), {
         "title": f"Judge: {args.dataset} classifier for scoring generators",
         "kind": "judge", "dataset": args.dataset, "images": len(data),
-        "command": "python -m train.judge " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "command": args.command,
         "hyperparameters": {k: getattr(args, k) for k in ("steps", "batch_size", "seed", "width", "lr", "shift")},
     })
 
 
-main = command_line(train)
+def train(argv=None) -> None:
+    main(parse_args(argv))
+
 
 if __name__ == "__main__":
-    main()
+    command_line(train)()

@@ -36,7 +36,7 @@ from train.checkpoint import (CHECKPOINT_NAME, CheckpointError, load_checkpoint,
 
 # Settings that may change between a run and its resumption without changing its result.
 RESUMABLE_CHANGES = {"steps", "resume", "checkpoint_every", "sample_every", "push_to_hub", "output_dir", "data_dir",
-                     "download", "token"}
+                     "download", "token", "command", "recipe"}
 
 
 class Task(Protocol):
@@ -58,11 +58,12 @@ SHARE = number_flag(0, 1)
 SHIFT = number_flag(0, 8, whole=True)  # pixels an image is moved by, as augmentation
 
 
-def add_loop_arguments(parser: argparse.ArgumentParser, steps: int, batch_size: int) -> None:
+def add_loop_arguments(parser: argparse.ArgumentParser, batch_size: int) -> None:
+    """The flags every training script shares; --steps' default is the recipe's."""
     parser.add_argument("--data-dir", type=Path, default=None, help=f"dataset root (default: {default_data_dir()})")
     parser.add_argument("--download", action="store_true", help="fetch the full dataset through torchvision first")
     parser.add_argument("--output-dir", type=Path, default=None, help="checkpoints, samples and the final model")
-    parser.add_argument("--steps", type=positive_int, default=steps)
+    parser.add_argument("--steps", type=positive_int, help="optimisation steps (default: the recipe's)")
     parser.add_argument("--batch-size", type=positive_int, default=batch_size, help="global batch, over all processes")
     parser.add_argument("--seed", type=seed_flag, default=0)
     parser.add_argument("--checkpoint-every", type=positive_int, default=500)

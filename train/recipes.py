@@ -1,15 +1,23 @@
 """Every shipped model's training recipe, in one place: the settings of the run that made it, each with its reason.
 
-    python -m train.gcn --recipe gcn-yale                        # trains the shipped face model into weights/gcn-yale
+    python -m train.gcn --recipe gcn-yale                        # trains the shipped face model into runs/gcn-yale
     python -m train.gcn --recipe gcn-yale --steps 200 --output-dir runs/try     # the recipe, changed by flags
 
-A recipe only sets a script's defaults, so any flag given on the command line wins. The README's table, the
-benchmark, the split study and the model cards all read this file: a recipe change shows in one diff.
+A recipe only sets a script's defaults, so any flag given on the command line wins. Without --recipe a script
+starts from the recipe of the model it ships for that data (`python -m train.gcn --dataset yale` is gcn-yale). A
+run writes into runs/RECIPE unless --output-dir says otherwise, so no training overwrites a shipped model by
+accident. --steps scales the recipe's step-counted settings (its cooldown) unless they are given too. The README's
+table, the benchmark, the split study and the model cards all read this file: a recipe change shows in one diff.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+
+SHIPPED = Path(__file__).resolve().parents[1] / "weights"
+STEP_COUNTED = ("cooldown",)  # settings counted in steps, scaled with --steps
 
 
 @dataclass(frozen=True)
@@ -20,17 +28,6 @@ class Recipe:
     def defaults(self) -> dict[str, object]:
         return {name: value for name, (value, _) in self.settings.items()}
 
-    def flags(self, leave_out: tuple[str, ...] = ("output_dir",)) -> list[str]:
-        """The recipe as command-line flags (for the benchmark and the studies, which choose their own output)."""
-        out = []
-        for name, value in self.defaults().items():
-            if name in leave_out or value is False or value is None:
-                continue
-            flag = "--" + name.replace("_", "-")
-            values = value if isinstance(value, list) else [] if value is True else [value]
-            out += [flag, *map(str, values)]
-        return out
-
 
 FACES_DATA = {"dataset": ("yale", "the faces this machine has; KDEF users pass --dataset kdef --data-dir PATH")}
 
@@ -38,7 +35,6 @@ RECIPES: dict[str, Recipe] = {
     "judge-mnist": Recipe("train.judge", {
         "steps": (1500, "its held-out-writer accuracy (99.2%) had levelled off"),
         "shift": (2, "random shifts of up to 2 pixels, so it reads digits where generators put them"),
-        "output_dir": ("weights/judge-mnist", "shipped folder"),
     }),
     "cgan-mnist": Recipe("train.cgan", {
         "steps": (12000, "within the hour: 35.4 minutes alone on two cores (its training.json); against 6000 steps "
@@ -48,7 +44,6 @@ RECIPES: dict[str, Recipe] = {
         "shift": (2, "DiffAugment translation for the discriminator"),
         "save_generator": ("ema", "the moving average: FD 3.57 against the trained generator's 4.42, recall 0.811 "
                                   "against 0.782, at the same accuracy (python -m kepkreator.evaluate cgan)"),
-        "output_dir": ("weights/cgan-mnist", "shipped folder"),
     }),
     "gcn-qmnist": Recipe("train.gcn", {
         "dataset": ("qmnist", "digit, writer, colour and transform of the MNIST test digits' QMNIST writers"),
@@ -61,13 +56,11 @@ RECIPES: dict[str, Recipe] = {
         "colour_mixes": (0.5, "half the images recoloured by random mixes of red, green and blue: any mix is drawn"),
         "steps": (5000, "within the hour: 44.4 minutes beside another run (its training.json)"),
         "cooldown": (1500, "a linear decay over the last steps settled the attributes of the previous model"),
-        "output_dir": ("weights/gcn-qmnist", "shipped folder"),
     }),
     "judge-qmnist-styles": Recipe("train.gcn", {
         "dataset": ("qmnist", "the same data and split as gcn-qmnist"),
         "classifier_only": (True, "an independent reader of real images only, to score the generator"),
         "steps": (4000, "its held-out accuracy had levelled off"),
-        "output_dir": ("weights/judge-qmnist-styles", "shipped folder"),
     }),
     "gcn-yale": Recipe("train.gcn", {
         **FACES_DATA,
@@ -102,7 +95,6 @@ RECIPES: dict[str, Recipe] = {
         "steps": (3000, "twice the pilots' 1500 steps; 41.0 minutes with every term, sharing the machine with "
                         "lighter work (39 samples/s, its training.json); 26.2 without --unseen-weight on a fast day"),
         "cooldown": (1000, "a linear decay over the last third, as for QMNIST"),
-        "output_dir": ("weights/gcn-yale", "shipped folder"),
     }),
     "judge-yale": Recipe("train.gcn", {
         **FACES_DATA,
@@ -110,23 +102,50 @@ RECIPES: dict[str, Recipe] = {
         "classifier_width": (16, "as the cooperating classifier"),
         "batch_size": (32, "as the face model"),
         "steps": (1000, "its held-out reading had levelled off"),
-        "output_dir": ("weights/judge-yale", "shipped folder"),
     }),
     "fisherfaces-yale": Recipe("train.fisherfaces", {
         **FACES_DATA,
-        "output_dir": ("weights/fisherfaces-yale", "shipped folder"),
     }),
 }
 
 
-def use_recipe(parser: argparse.ArgumentParser, script: str, argv) -> None:
-    """Add --recipe to a training script's parser, and when it is given, make that recipe's settings the defaults
-    (so flags on the command line still win)."""
+def default_recipe(script: str, dataset: str | None, classifier_only: bool = False) -> str:
+    """The recipe of the model `script` ships for `dataset` (its own default dataset when None)."""
+    if script == "train.gcn":
+        faces = dataset in ("yale", "kdef")
+        return {(False, False): "gcn-qmnist", (False, True): "judge-qmnist-styles",
+                (True, False): "gcn-yale", (True, True): "judge-yale"}[faces, classifier_only]
+    return {"train.cgan": "cgan-mnist", "train.judge": "judge-mnist", "train.fisherfaces": "fisherfaces-yale"}[script]
+
+
+def given(argv: list[str], flag: str) -> bool:
+    return any(arg == flag or arg.startswith(flag + "=") for arg in argv)
+
+
+def parse_with_recipe(parser: argparse.ArgumentParser, script: str, argv=None) -> argparse.Namespace:
+    """Parse a training script's command line on top of a recipe: --recipe's, or the script's shipped one for the
+    --dataset given. Fills in --output-dir (runs/RECIPE) and scales the recipe's step-counted settings to --steps."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     names = sorted(name for name, recipe in RECIPES.items() if recipe.script == script)
     parser.add_argument("--recipe", choices=names, default=None,
-                        help="start from a shipped model's settings (train/recipes.py); other flags override them")
-    early = argparse.ArgumentParser(add_help=False)
-    early.add_argument("--recipe", choices=names, default=None)
+                        help="start from this shipped model's settings (train/recipes.py; default: the one the "
+                             "script ships for --dataset); other flags override them")
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--recipe", default=None)  # a wrong name is for the full parser to refuse
+    early.add_argument("--dataset", default=None)
+    early.add_argument("--classifier-only", action="store_true")
     chosen, _ = early.parse_known_args(argv)
-    if chosen.recipe:
-        parser.set_defaults(**RECIPES[chosen.recipe].defaults())
+    name = chosen.recipe or default_recipe(script, chosen.dataset, chosen.classifier_only)
+    recipe = RECIPES[name].defaults() if name in names else {}
+    parser.set_defaults(**recipe)
+    args = parser.parse_args(argv)
+    args.recipe, args.command = name, " ".join(["python -m", script, *argv])
+    if "steps" in recipe and args.steps != recipe["steps"]:
+        for setting in STEP_COUNTED:
+            if setting in recipe and not given(argv, "--" + setting.replace("_", "-")):
+                setattr(args, setting, round(recipe[setting] * args.steps / recipe["steps"]))
+    if args.output_dir is None:
+        args.output_dir = Path("runs") / name
+    elif args.output_dir.resolve().parent == SHIPPED:
+        print(f"note: --output-dir {args.output_dir} replaces the shipped model there", file=sys.stderr)
+    return args

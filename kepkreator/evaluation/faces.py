@@ -146,7 +146,7 @@ def readable_conditions(schema: dict, dataset: str) -> list[int]:
 @contextlib.contextmanager
 def codes_mixed_plainly(model: AttributeModel):
     """Inside, a model with `blend_norm` draws blends from the plain mix of the codes, as the training loop draws
-    them unless --train-normed-blends, for comparison. Only for a model whose networks run as Python modules."""
+    them, for comparison. Only for a model whose networks run as Python modules."""
     saved, model.generator.blend_norm = model.generator.blend_norm, False
     try:
         yield
