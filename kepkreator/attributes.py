@@ -39,6 +39,7 @@ class AttributeModel:
                            else None)
         self.schema = generator.schema
         self.reliability = dict(reliability or {})
+        self.licence: Path | None = None  # the terms the weights carry (their LICENSE.md), which exports carry too
         generate = for_serving(self.generator, torch.zeros(2, generator.input_dim), freeze=freeze,
                                precision=precision)
         classify = None if classifier is None else for_serving(
@@ -55,8 +56,11 @@ class AttributeModel:
         folder = resolve(name_or_path, repo_id)
         has_classifier = (folder / "classifier").is_dir()
         classifier = load_model(AttributeClassifier, folder / "classifier") if has_classifier else None
-        return cls(load_model(AttributeGenerator, folder), classifier, batch_requests, recorded_reliability(folder),
-                   freeze, precision)
+        model = cls(load_model(AttributeGenerator, folder), classifier, batch_requests, recorded_reliability(folder),
+                    freeze, precision)
+        if (folder / "LICENSE.md").is_file():
+            model.licence = folder / "LICENSE.md"
+        return model
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
         """One attribute's vector: a value name gives one-hot, {value: weight} a blend normalised to sum 1."""

@@ -8,103 +8,18 @@
 
 A zip (up to 5,000 faces) holds one PNG per face and labels.csv: the two identities and their weights, the condition
 and the transform of each image. A folder gets a Hugging Face image folder of any size in shards, with the same
-labels in each shard's metadata.jsonl (kepkreator/face_sets.py).
+labels in each shard's metadata.jsonl (kepkreator/face_sets.py). Both carry the terms of the weights that drew them.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
-import io
-import os
 import sys
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from kepkreator.attributes import AttributeModel
-from kepkreator.attributes import blend as mixed
-from kepkreator.data.attributes import two_values
-from kepkreator.validation import InputError, number_flag, positive_int, seed_flag
 from kepkreator.hub import WeightsError
-from kepkreator.imaging import to_pil
-
-MAX_EXPORT = 5000  # faces in one zip, which is written whole; a folder set has no bound but the disk
-
-
-@dataclass
-class Synthetic:
-    image: torch.Tensor  # C x H x W in [0, 1]
-    identity_a: str
-    identity_b: str
-    weight_b: float
-    condition: str
-    transform: str
-
-
-def synthesize(model: AttributeModel, count: int, seed: int = 0, blend: float = 0.5,
-               conditions: list[str] | None = None, transforms: list[str] | None = None) -> list[Synthetic]:
-    """`count` faces, each a blend of two different random identities (weight `blend` on the second)."""
-    if count < 1:
-        raise InputError(f"count must be 1 or more, got {count}")
-    if not 0 <= blend <= 1:
-        raise InputError(f"blend must be from 0 to 1, got {blend}")
-    identities, condition_names = model.schema["identity"], model.schema["condition"]
-    conditions = conditions or condition_names
-    transforms = transforms or ["identity"]
-    for name, chosen in (("condition", conditions), ("transform", transforms)):
-        unknown = [c for c in chosen if c not in model.schema[name]]
-        if unknown:
-            raise InputError(f"unknown {name} {', '.join(unknown)}: choose from {', '.join(model.schema[name])}")
-    if len(identities) < 2:
-        raise InputError("blending needs a model with at least two identities")
-    rng = torch.Generator().manual_seed(seed)
-    a, b = two_values(count, len(identities), rng)
-    c = torch.randint(0, len(conditions), (count,), generator=rng)
-    t = torch.randint(0, len(transforms), (count,), generator=rng)
-    out = []
-    for start in range(0, count, 256):
-        rows = range(start, min(start + 256, count))
-        vectors = torch.cat([model.vector(identity=mixed(identities[a[i]], identities[b[i]], blend),
-                                          condition=conditions[c[i]], transform=transforms[t[i]]) for i in rows])
-        for i, image in zip(rows, model.generate(vectors)):
-            out.append(Synthetic(image, identities[a[i]], identities[b[i]], blend, conditions[c[i]], transforms[t[i]]))
-    return out
-
-
-def to_png(image: torch.Tensor) -> bytes:
-    buffer = io.BytesIO()
-    to_pil(image).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def export_zip(faces: list[Synthetic], path: Path) -> Path:
-    """Write the zip atomically (a partial file is never left under `path`'s name)."""
-    path = Path(path)
-    if path.suffix.lower() != ".zip":
-        raise InputError(f"the export must be a .zip file, got {path.name}")
-    labels = io.StringIO()
-    table = csv.writer(labels)
-    table.writerow(["file", "identity_a", "weight_a", "identity_b", "weight_b", "condition", "transform"])
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            for i, face in enumerate(faces):
-                name = f"face-{i:05d}.png"
-                archive.writestr(name, to_png(face.image))
-                table.writerow([name, face.identity_a, f"{1 - face.weight_b:g}", face.identity_b, f"{face.weight_b:g}",
-                                face.condition, face.transform])
-            archive.writestr("labels.csv", labels.getvalue())
-        os.replace(partial, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {err.strerror or err}") from err
-    return path
-
+from kepkreator.synthesis import MAX_EXPORT, export_zip, synthesize
+from kepkreator.validation import InputError, number_flag, positive_int, seed_flag
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.augment", description=__doc__.split("\n\n")[0])
@@ -121,6 +36,8 @@ def main(argv=None) -> None:
     parser.add_argument("--token", default=None, help="Hub token (default: HF_TOKEN or the cached login)")
     args = parser.parse_args(argv)
     zipped = args.out.suffix.lower() == ".zip"
+    if args.out.suffix and not zipped:
+        parser.error(f"--out names a .zip or a folder, got {args.out}: a folder's name may not end in a file suffix")
     if zipped and args.count > MAX_EXPORT:
         parser.error(f"a .zip holds up to {MAX_EXPORT} faces, got --count {args.count}: give a folder for more")
     if args.push_to_hub and (zipped or args.push_to_hub.count("/") != 1):
@@ -129,7 +46,8 @@ def main(argv=None) -> None:
         model = AttributeModel.from_pretrained(args.weights)
         if zipped:
             faces = synthesize(model, args.count, args.seed, args.blend, args.conditions, args.transforms)
-            print(f"wrote {len(faces)} faces and labels.csv to {export_zip(faces, args.out)}")
+            path = export_zip(faces, args.out, model.licence)
+            print(f"wrote {len(faces)} faces and labels.csv to {path}")
         else:
             export_set(model, args)
     except (InputError, WeightsError) as err:
@@ -143,7 +61,6 @@ def export_set(model: AttributeModel, args) -> None:
     from accelerate import PartialState
 
     from kepkreator import face_sets
-    from kepkreator.hub import resolve
 
     state = PartialState(cpu=True)
     spec = face_sets.FaceSet(args.count, args.shard_size, args.seed, args.blend,
@@ -163,8 +80,7 @@ def export_set(model: AttributeModel, args) -> None:
             return
         new_faces = sum(len(spec.shard_range(k)) for k in missing)
         speed = new_faces / seconds if new_faces else None
-        licence = resolve(args.weights) / "LICENSE.md"
-        face_sets.write_card(args.out, spec, str(args.weights), licence if licence.exists() else None, speed)
+        face_sets.write_card(args.out, spec, str(args.weights), model.licence, speed)
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}") from err
     rate = f" at {speed:.0f} faces/s over {state.num_processes} process(es)" if speed else ""

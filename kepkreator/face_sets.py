@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.augment import synthesize, to_png
+from kepkreator.synthesis import synthesize, to_png
 from kepkreator.processes import process_alive
 from kepkreator.validation import InputError
 

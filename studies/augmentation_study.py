@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.augment import synthesize
+from kepkreator.synthesis import synthesize
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
 from kepkreator.evaluation.faces import face_data

@@ -187,7 +187,9 @@ def test_export_faces_downloads_a_zip_with_labels(client, tmp_path):
     path = client.predict(5, 0.5, 1, api_name="/export_faces")
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
+        terms = archive.read("LICENSE.md").decode()
     assert "labels.csv" in names and sum(n.endswith(".png") for n in names) == 5
+    assert "Yale Face Database" in terms  # the weights' terms travel with what they drew
     with pytest.raises(AppError, match="count must be a whole number from 1 to 500, got 100000"):
         client.predict(100000, 0.5, 1, api_name="/export_faces")
 

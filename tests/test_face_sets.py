@@ -72,10 +72,15 @@ def test_a_killed_run_resumes_to_the_same_set_and_leaves_no_partial_shard(one_pr
     (["--blend", "2"], "argument --blend: must be a number from 0 to 1, got 2"),
     (["--shard-size", "0"], "argument --shard-size: must be a whole number of at least 1, got 0"),
     (["--push-to-hub", "nobody"], "--push-to-hub takes OWNER/NAME"),
+    (["--out", "x3.png"], "--out names a .zip or a folder, got x3.png"),
 ])
-def test_bad_flags_get_one_line(flags, message, tmp_path):
-    result = run("kepkreator.augment", "--out", str(tmp_path / "faces"), *flags, check=False)
-    assert result.returncode == 2 and message in result.stderr
+def test_bad_flags_get_one_line(flags, message, tmp_path, capsys):
+    from kepkreator.augment import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "faces"), *flags])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_other_settings_never_resume_a_set(one_process, tmp_path):
@@ -92,3 +97,14 @@ def test_a_push_offline_fails_clearly_and_keeps_the_set(tmp_path):
     assert result.returncode == 2 and "push to someone/faces failed" in result.stderr
     assert f"The set is kept in {out}" in result.stderr and len(json.loads((out / "set.json").read_text())) > 3
     assert os.path.exists(out / "data" / "shard-00000" / "metadata.jsonl")
+
+
+def test_a_zip_from_the_command_carries_the_weights_terms(tmp_path):
+    import zipfile
+
+    from kepkreator.augment import main
+
+    main(["--count", "2", "--out", str(tmp_path / "faces.zip")])
+    with zipfile.ZipFile(tmp_path / "faces.zip") as archive:
+        assert "non-commercial" in archive.read("LICENSE.md").decode()
+        assert sorted(archive.namelist()) == ["LICENSE.md", "face-00000.png", "face-00001.png", "labels.csv"]

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from kepkreator.attributes import AttributeModel
-from kepkreator.augment import export_zip, synthesize
+from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
 from kepkreator.evaluation.faces import blend_faces, pixel_mixes
@@ -59,14 +59,16 @@ def faces_model():
     return AttributeModel.from_pretrained("gcn-yale")
 
 
-def test_synthesized_faces_export_as_pngs_with_labels(faces_model, tmp_path):
+def test_synthesized_faces_export_as_pngs_with_labels_and_the_weights_terms(faces_model, tmp_path):
     faces = synthesize(faces_model, 7, seed=3, blend=0.5, conditions=["happy", "sad"])
-    path = export_zip(faces, tmp_path / "out" / "faces.zip")
+    path = export_zip(faces, tmp_path / "out" / "faces.zip", faces_model.licence)
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         rows = list(csv.DictReader(io.StringIO(archive.read("labels.csv").decode())))
         first = Image.open(io.BytesIO(archive.read(rows[0]["file"])))
-    assert len(names) == 8 and len(rows) == 7
+        terms = archive.read("LICENSE.md").decode()
+    assert "Yale Face Database" in terms and "non-commercial" in terms
+    assert len(names) == 9 and len(rows) == 7
     assert first.size == (64, 64)
     assert all(r["identity_a"] != r["identity_b"] and r["weight_b"] == "0.5" for r in rows)
     assert {r["condition"] for r in rows} <= {"happy", "sad"}

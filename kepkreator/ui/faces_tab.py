@@ -8,7 +8,7 @@ import torch
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
-from kepkreator.augment import export_zip, synthesize
+from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.common import drawing, gives_memory_back, status_line, wire
 from kepkreator.ui.files import RecentFolders, image_file
@@ -57,11 +57,12 @@ def strip(model: AttributeModel, identity_a, identity_b, transform, steps) -> di
 
 
 def export(model: AttributeModel, folders: RecentFolders, count, blend, seed) -> str:
-    """A zip of synthesized faces (blends of two random identities) with labels.csv."""
+    """A zip of synthesized faces (blends of two random identities) with labels.csv and the weights' terms."""
     count = whole_number("count", count, 1, UI_EXPORT_LIMIT)
     seed = whole_number("seed", seed, 0, 2**31 - 1)
     faces = synthesize(model, count, seed, number("blend", blend, 0, 1))
-    return str(folders.write(lambda folder: export_zip(faces, folder / f"kepkreator-faces-{count}-seed{seed}.zip")))
+    return str(folders.write(lambda folder: export_zip(faces, folder / f"kepkreator-faces-{count}-seed{seed}.zip",
+                                                       model.licence)))
 
 
 def opening_condition(conditions: list[str]) -> str:
