@@ -24,7 +24,7 @@ from kepkreator.batching import PRECISIONS, fastest_precision
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import APP_MODELS, WeightsError
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import Serving
+from kepkreator.ui.wiring import Serving
 from kepkreator.ui.files import sweep_leftovers
 from kepkreator.ui.guard import ApiGuard, endpoint_arity
 from kepkreator.ui.workers import MAX_WORKERS, render_workers
@@ -33,11 +33,11 @@ from kepkreator.validation import number_flag
 DEFAULT_CONCURRENCY = 2
 # Requests already run side by side; a pass that also splits across cores spends more CPU on its own threads than
 # it saves (on 2 cores under browser-like load, 2 threads cost 10-15% more server CPU per request than 1: app
-# runs in turns through kepkreator.bench.app_run, see the commit that set this default).
+# runs in turns through bench.bench.app_run, see the commit that set this default).
 DEFAULT_TORCH_THREADS = 1
 # The drawing in processes of their own, so the handlers' Python does not wait for Gradio's and Gradio's not for
 # theirs: on 2 cores, 2 workers served 1.21-1.22x the requests per second of drawing in the server's process under
-# load (python -m kepkreator.bench); two, so one stays free while the other writes a long export.
+# load (python -m bench.bench); two, so one stays free while the other writes a long export.
 DEFAULT_WORKERS = 2
 SESSIONS = 1000  # Gradio keeps each session's updated components (about 185 KiB); the oldest beyond this go
 # Gradio's queue rebuilds a summary table of up to 10,000 past events after every event, for a monitoring page this
@@ -95,7 +95,7 @@ def main(argv=None) -> None:
                         help=f"threads each forward pass may use (default: {DEFAULT_TORCH_THREADS})")
     parser.add_argument("--share-passes", action="store_true",
                         help="merge concurrent requests' forward passes for the same model (kepkreator/batching.py); "
-                             "at the default concurrency it cost throughput (python -m kepkreator.bench), so it is off")
+                             "at the default concurrency it cost throughput (python -m bench.bench), so it is off")
     parser.add_argument("--workers", type=number_flag(0, MAX_WORKERS, whole=True), default=DEFAULT_WORKERS, metavar="N",
                         help="processes the drawing runs in, forked from the server once the models are loaded "
                              f"(default: {DEFAULT_WORKERS}; 0: in the server's own process)")

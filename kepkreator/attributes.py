@@ -16,7 +16,7 @@ import torch
 
 from kepkreator.batching import batched, for_serving, in_chunks
 from kepkreator.handwriting import Style
-from kepkreator.validation import InputError
+from kepkreator.validation import InputError, number
 from kepkreator.validation import shown as quoted
 from kepkreator.hub import load_model, resolve
 from kepkreator.models.gcn import AttributeClassifier, AttributeGenerator
@@ -33,7 +33,7 @@ class AttributeModel:
         `freeze` runs the networks as frozen TorchScript, in `precision` (`kepkreator.batching.for_serving`), as a
         server does."""
         # channels_last runs these convolutions faster on the CPU, as it does the handwriting generator's
-        # (`python -m kepkreator.bench`, in-process render, frozen: a face 1.7 -> 1.2 ms, a QMNIST digit 1.2 -> 1.0).
+        # (`python -m bench.bench`, in-process render, frozen: a face 1.7 -> 1.2 ms, a QMNIST digit 1.2 -> 1.0).
         self.generator = generator.eval().to(memory_format=torch.channels_last)
         self.classifier = (classifier.eval().to(memory_format=torch.channels_last) if classifier is not None
                            else None)
@@ -143,6 +143,20 @@ def blend(a: str, b: str, weight_b: float) -> dict[str, float]:
     weights = {a: 1 - weight_b}
     weights[b] = weights.get(b, 0) + weight_b
     return weights
+
+
+def ink_colour(red, green, blue) -> dict[str, float]:
+    colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
+    if sum(colour.values()) <= 0:
+        raise InputError("Set at least one of red, green and blue above zero.")
+    return colour
+
+
+def brightness(colour: dict[str, float]) -> float:
+    """The factor from the model's ink to the chosen ink. The model draws the hue as a convex mix (weights
+    c / sum(c)), so its brightest channel is max(c) / sum(c); multiplying by sum(c) gives back max(c): white ink
+    (1, 1, 1) is drawn as a third in each channel and shown white."""
+    return sum(colour.values())
 
 
 def recorded_reliability(folder: Path) -> dict[str, float]:

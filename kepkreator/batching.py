@@ -53,7 +53,7 @@ def frozen(module: nn.Module, *example: torch.Tensor) -> torch.jit.ScriptModule:
     """`module` traced on `example` inputs and frozen: weights become constants, batch norms fold into the
     convolutions before them, and one call runs the whole pass in C++. A Python module takes the GIL back between
     every operation, and in a server whose event loop and request threads all want it, waiting for it was most of
-    a pass's time (`python -m kepkreator.bench` compares the two). Outputs match the module's to float rounding;
+    a pass's time (`python -m bench.bench` compares the two). Outputs match the module's to float rounding;
     a module whose control flow depends on its inputs' values cannot be traced this way.
 
     TorchScript is deprecated in favour of torch.compile and torch.export, but on the pinned torch it is the one
@@ -75,7 +75,7 @@ PRECISIONS = ("float32", "bfloat16")
 
 def fastest_precision() -> str:
     """bfloat16 where the CPU multiplies bfloat16 matrices in hardware tiles (Intel AMX, which Linux lists as
-    amx_bf16): there the app's endpoints cost less CPU in bfloat16 (`python -m kepkreator.bench`, "endpoint's own
+    amx_bf16): there the app's endpoints cost less CPU in bfloat16 (`python -m bench.bench`, "endpoint's own
     work"). Elsewhere bfloat16 is computed in wider registers or emulated, not known to be faster: float32."""
     try:
         has_tiles = "amx_bf16" in Path("/proc/cpuinfo").read_text().split()

@@ -29,19 +29,19 @@ MODELS = {
 
 def evaluate(model: str, args) -> tuple[dict, type]:
     if model in ("judge", "cgan"):
-        from kepkreator.evaluation import handwriting
+        from kepkreator.evaluation import handwriting_metrics
         from kepkreator.models.cgan import Generator
         from kepkreator.models.judge import Judge
 
         if model == "judge":
-            return handwriting.evaluate_judge(args), Judge
-        return handwriting.evaluate_cgan(args), Generator
-    from kepkreator.evaluation import faces, styles
+            return handwriting_metrics.evaluate_judge(args), Judge
+        return handwriting_metrics.evaluate_cgan(args), Generator
+    from kepkreator.evaluation import face_metrics, style_metrics
     from kepkreator.models.gcn import AttributeGenerator
 
     if model == "faces":
-        return faces.evaluate_faces(args), AttributeGenerator
-    return styles.evaluate_gcn(args), AttributeGenerator
+        return face_metrics.evaluate_faces(args), AttributeGenerator
+    return style_metrics.evaluate_gcn(args), AttributeGenerator
 
 
 def print_table(result: dict) -> None:
@@ -55,7 +55,7 @@ def print_table(result: dict) -> None:
     print(result["notes"])
 
 
-def main(argv=None) -> None:
+def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("--weights", default=None, help="weights folder or shipped name (default: the shipped model)")
@@ -72,6 +72,11 @@ def main(argv=None) -> None:
                         help="faces: other models of the same split to show in --figure before this one")
     parser.add_argument("--write-card", action="store_true",
                         help="store metrics.json beside the weights, refresh README.md")
+    return parser
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = get_args_parser()
     args = parser.parse_args(argv)
     default_weights, default_judges = MODELS[args.model]
     args.weights = args.weights or default_weights
@@ -85,6 +90,17 @@ def main(argv=None) -> None:
         parser.error("--compare shows models in a figure: give --figure PNG too")
     if args.figure and args.figure.suffix.lower() != ".png":
         parser.error(f"--figure must name a .png file, got {args.figure}")
+    return args
+
+
+def measure(argv=None) -> dict:
+    """The figures `python -m kepkreator.evaluate ARGV` prints, as its metrics.json records them."""
+    args = parse_args(argv)
+    return evaluate(args.model, args)[0]
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
     try:
         result, model_class = evaluate(args.model, args)
     except (DataError, WeightsError) as err:

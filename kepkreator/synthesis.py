@@ -15,7 +15,7 @@ import torch
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
-from kepkreator.data.attributes import two_values
+from kepkreator.data.attribute_sets import two_values
 from kepkreator.imaging import to_pil
 from kepkreator.validation import InputError
 

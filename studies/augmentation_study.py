@@ -24,7 +24,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.synthesis import synthesize
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
-from kepkreator.evaluation.faces import face_data
+from kepkreator.evaluation.face_metrics import face_data
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
 from kepkreator.validation import positive_int

@@ -22,7 +22,7 @@ from pathlib import Path
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import DataError
-from kepkreator.evaluation.faces import HOG_READER, check_same_split, face_figures, faces_as_trained
+from kepkreator.evaluation.face_metrics import HOG_READER, check_same_split, face_figures, faces_as_trained
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.validation import positive_int, seed_flag

@@ -1,9 +1,9 @@
 """The benchmark's own pieces: its summary of repeated rounds and its flags (the full run takes minutes and
-lives in bench/, made by `python -m kepkreator.bench`)."""
+lives in bench/, made by `python -m bench.bench`)."""
 import pytest
 
-from kepkreator.bench import main as bench_main
-from kepkreator.bench import median_and_range
+from bench.bench import main as bench_main
+from bench.bench import median_and_range
 
 
 def test_rounds_are_summarised_by_their_median_and_range():
@@ -27,7 +27,7 @@ def test_the_shipped_results_have_no_unfilled_placeholders_and_measure_both_serv
 
 
 def test_each_endpoints_own_work_is_measured_with_the_load_tests_arguments():
-    from kepkreator.bench import handler_cpu
+    from bench.bench import handler_cpu
     rows = handler_cpu(2)
     names = [row["endpoint's own work, in-process, 1 torch thread"] for row in rows]
     assert names == ["/handwrite", "/style_digit", "/face", "the load's mix (mean)"]

@@ -1,21 +1,50 @@
-"""Every shipped model card's figures come back from a fresh run of the command the card names."""
+"""Model cards and RESULTS.md are what their commands write. A whole evaluation of every shipped card takes minutes
+and its last digits depend on the CPU, so it is a command of its own (`python -m kepkreator.cards --check`); here a
+tiny model's card is written and checked by the same code, and the tolerance is tested on the cases measured."""
 import json
 
-import pytest
-
+from kepkreator.cards import check_card, figure_differences, one_reading_apart, results_markdown
 from kepkreator.evaluate import main as evaluate_main
-from tests.conftest import ROOT
-
-TIMING = "Rendering the "  # a speed figure in the cGAN's notes: measured afresh each run, never equal
+from tests.conftest import ROOT, run
 
 
-@pytest.mark.parametrize("model, folder", [("judge", "judge-mnist"), ("cgan", "cgan-mnist"), ("gcn", "gcn-qmnist")])
-def test_the_card_is_what_the_evaluation_measures(model, folder, capsys):
-    evaluate_main([model])
-    printed = capsys.readouterr().out.splitlines()
-    recorded = json.loads((ROOT / "weights" / folder / "metrics.json").read_text())
-    for row in recorded["rows"]:
-        values = [str(v) for v in row.values()]
-        assert any(all(v in line for v in values) for line in printed), f"row not measured again: {values}"
-    notes = [line for line in recorded["notes"].splitlines() if line and not line.startswith(TIMING)]
-    assert [line for line in printed if line and line in notes] == notes
+def test_results_md_is_what_the_cards_command_writes_from_the_records():
+    assert (ROOT / "RESULTS.md").read_text() == results_markdown(ROOT)
+
+
+def test_a_figure_may_move_by_its_last_digit_or_one_reading_of_a_small_set():
+    # Measured on an AMD CPU against cards written on an Intel one: one borderline face read otherwise.
+    assert figure_differences("blends 41.8%, MSE 0.0386", "blends 41.7%, MSE 0.0386") == []  # 1 of 1155
+    assert figure_differences("| condition | 6.7% | 33.3% |", "| condition | 13.3% | 33.3% |") == []  # 1 of 15
+    assert figure_differences("| HOG | 20.0% | 80.0% |", "| HOG | 40.0% | 80.0% |") == []  # 1 of 5
+    assert figure_differences("blends 41.8%, MSE 0.0386", "blends 41.6%, MSE 0.0388") == [
+        "41.8 vs 41.6 in 'blends 41.8%, MSE 0.0386'", "0.0386 vs 0.0388 in 'blends 41.8%, MSE 0.0386'"]
+    assert figure_differences("identity 93.3%", "identity 80.0%") != []  # two readings of 15
+    assert not one_reading_apart(41.8, 43.0) and one_reading_apart(93.3, 100.0)
+    assert figure_differences("HOG reads 20.0% of conditions", "HOG reads 20.0% of identities") == [
+        "the wording differs: 'HOG reads 20.0% of conditions' vs 'HOG reads 20.0% of identities'"]
+    assert figure_differences("p50 6.5 ms\nRendering the 12-digit string: p50 6.5 ms",
+                              "p50 6.5 ms\nRendering the 12-digit string: p50 9.9 ms") == []  # timings: afresh
+
+
+def test_a_tiny_models_card_is_what_its_command_measures(kdef_dir, tmp_path, capsys):
+    """Train a tiny KDEF generator, fit its judge, write its card: the path a user with a licensed copy takes; the
+    card's check measures it again and finds it the same, and finds a figure changed by hand."""
+    data = ["--dataset", "kdef", "--data-dir", str(kdef_dir), "--image-size", "32"]
+    gcn, judge = tmp_path / "gcn", tmp_path / "judge"
+    run("train.gcn", *data, "--steps", "2", "--batch-size", "8", "--width", "8", "--classifier-width", "8",
+        "--d-width", "8", "--output-dir", str(gcn))
+    run("train.fisherfaces", *data, "--output-dir", str(judge))
+    evaluate_main(["faces", "--weights", str(gcn), "--judge", str(judge), "--data-dir", str(kdef_dir), "--write-card"])
+    printed = capsys.readouterr().out
+    assert "1 held-out (identity, condition) pairs x 8 transforms = 16 faces, 32x32." in printed
+    assert f"Read by `{judge}` (targets checked here)" in printed
+    metrics = json.loads((gcn / "metrics.json").read_text())
+    card = (gcn / "README.md").read_text()
+    assert metrics["notes"] in card and all(str(value) in card for row in metrics["rows"] for value in row.values())
+    assert check_card(gcn) == []
+    mse = metrics["rows"][0]["MSE"]
+    metrics["rows"][0]["MSE"] = f"{float(mse) + 0.01:.4f}"
+    (gcn / "metrics.json").write_text(json.dumps(metrics))
+    assert check_card(gcn) == [f"{metrics['rows'][0]['MSE']} vs {mse} in '| GCN | {metrics['rows'][0]['MSE']} | "
+                               f"{metrics['rows'][0]['PSNR']} |'"]

@@ -10,7 +10,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
-from kepkreator.evaluation.faces import blend_faces, pixel_mixes
+from kepkreator.evaluation.face_metrics import blend_faces, pixel_mixes
 from kepkreator.handwriting import InputError
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import user_errors
+from kepkreator.ui.wiring import user_errors
 from kepkreator.ui.files import RecentFolders
 
 anything = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from kepkreator.data.attributes import one_hot_parts
+from kepkreator.data.attribute_sets import one_hot_parts
 from kepkreator.hub import load_model
 from kepkreator.models.gcn import AttributeGenerator
 from tests.conftest import ROOT, TINY, assert_same, refusal, run, tensors
@@ -98,7 +98,7 @@ def test_the_mix_term_teaches_the_generator_only(tmp_path):
 
 def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     from kepkreator.data.faces import face_styles, read_yale
-    from kepkreator.data.attributes import Partners
+    from kepkreator.data.attribute_sets import Partners
 
     faces = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
     partners = Partners(faces, column=0)  # identity

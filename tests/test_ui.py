@@ -12,7 +12,7 @@ from PIL import Image
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
 from kepkreator.ui import faces_tab, handwriting_tab, styles_tab
-from kepkreator.ui.common import first_drawing, keeps_last_drawing
+from kepkreator.ui.wiring import first_drawing, keeps_last_drawing
 from kepkreator.ui.files import RecentFolders, file_name, image_file
 from kepkreator.ui.readback import readback_labels
 from kepkreator.validation import InputError

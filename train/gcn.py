@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.settings import from_flags, record
-from kepkreator.data.attributes import AttributeSet, Partners, mix, one_hot_parts
+from kepkreator.data.attribute_sets import AttributeSet, Partners, mix, one_hot_parts
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel
 from train.diffaugment import translate

@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.functional import InterpolationMode, pil_to_tensor, resized_crop
 
 from kepkreator.data.digits import DataError, default_data_dir
-from kepkreator.data.attributes import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.data.transforms import TRANSFORMS, dihedral
 
 YALE_CONDITIONS = ("centerlight", "glasses", "happy", "leftlight", "noglasses", "normal", "rightlight", "sad",

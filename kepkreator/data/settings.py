@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from kepkreator.data.attributes import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_EXPRESSIONS, Face, face_styles, held_out_identities, read_kdef, read_yale
 from kepkreator.data.styles import qmnist_styles

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from kepkreator.data.attributes import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.data.digits import load_qmnist_test
 from kepkreator.data.transforms import COLOURS, TRANSFORMS, colourise, dihedral
 

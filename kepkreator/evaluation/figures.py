@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from kepkreator.attributes import AttributeModel, blend
-from kepkreator.data.attributes import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.imaging import blend_captions, labelled_grid
 
 BLEND_PAIRS = 4

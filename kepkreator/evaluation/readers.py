@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from skimage.feature import hog
 from threadpoolctl import threadpool_limits
 
-from kepkreator.data.attributes import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet
 
 READ = ("identity", "condition")
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])

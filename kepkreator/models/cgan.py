@@ -13,7 +13,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from kepkreator.models.card import MODEL_CARD_TEMPLATE
+from kepkreator.models.card_template import MODEL_CARD_TEMPLATE
 
 HUB_KWARGS = dict(
     library_name="kepkreator",

@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from kepkreator.data.transforms import TRANSFORMS, dihedral
-from kepkreator.models.card import MODEL_CARD_TEMPLATE
+from kepkreator.models.card_template import MODEL_CARD_TEMPLATE
 from kepkreator.models.cgan import minibatch_stddev
 
 HUB_KWARGS = dict(library_name="kepkreator", license="mit", model_card_template=MODEL_CARD_TEMPLATE)

@@ -5,7 +5,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from kepkreator.models.card import MODEL_CARD_TEMPLATE
+from kepkreator.models.card_template import MODEL_CARD_TEMPLATE
 
 
 class Judge(nn.Module, PyTorchModelHubMixin, library_name="kepkreator", license="mit",

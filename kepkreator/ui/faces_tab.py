@@ -10,7 +10,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
 from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.common import drawing, gives_memory_back, status_line, wire
+from kepkreator.ui.wiring import drawing, gives_memory_back, status_line, wire
 from kepkreator.ui.files import RecentFolders, image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number

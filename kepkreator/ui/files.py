@@ -121,7 +121,7 @@ def gradio_cache() -> Path:
 
 
 # photo -> (file suffix, how PIL writes it): drawings as PNG at zlib's fastest level (they hardly compress
-# further), photographs as JPEG, many times cheaper to write (`python -m kepkreator.bench`, "writing a face").
+# further), photographs as JPEG, many times cheaper to write (`python -m bench.bench`, "writing a face").
 WRITERS = {False: ("png", {"format": "PNG", "compress_level": 1}), True: ("jpg", {"format": "JPEG", "quality": 95})}
 
 

@@ -7,7 +7,7 @@ import random
 import gradio as gr
 
 from kepkreator.handwriting import MAX_CHARACTERS, MAX_SCALE, MAX_WRAP, Handwriter, describe
-from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
+from kepkreator.ui.wiring import drawing, first_drawing, parse_colour, status_line, wire
 from kepkreator.ui.files import image_file
 from kepkreator.validation import boolean, whole_number
 

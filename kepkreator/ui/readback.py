@@ -5,7 +5,7 @@ import gradio as gr
 import torch
 
 from kepkreator.attributes import AttributeModel, Choice, describe_choice
-from kepkreator.ui.common import first_drawing, status_line
+from kepkreator.ui.wiring import first_drawing, status_line
 
 # Below this share of real held-out images read right, a reading would mislead more than inform.
 RELIABLE = 0.5

@@ -6,30 +6,16 @@ import functools
 import gradio as gr
 import torch
 
-from kepkreator.attributes import AttributeGlyphs, AttributeModel, describe_choice
+from kepkreator.attributes import AttributeGlyphs, AttributeModel, brightness, describe_choice, ink_colour
 from kepkreator.attributes import blend as mixed
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.common import drawing, first_drawing, parse_colour, status_line, wire
+from kepkreator.ui.wiring import drawing, first_drawing, parse_colour, status_line, wire
 from kepkreator.ui.files import image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
-from kepkreator.validation import InputError, choice, number, whole_number
+from kepkreator.validation import choice, number, whole_number
 
 MAX_SWEEP = 16
-
-
-def ink_colour(red, green, blue) -> dict[str, float]:
-    colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
-    if sum(colour.values()) <= 0:
-        raise InputError("Set at least one of red, green and blue above zero.")
-    return colour
-
-
-def brightness(colour: dict[str, float]) -> float:
-    """The factor from the model's ink to the chosen ink. The model draws the hue as a convex mix (weights
-    c / sum(c)), so its brightest channel is max(c) / sum(c); multiplying by sum(c) gives back max(c): white ink
-    (1, 1, 1) is drawn as a third in each channel and shown white."""
-    return sum(colour.values())
 
 
 def choices(model: AttributeModel, digit, writer_a, writer_b, blend, red, green, blue, transform) -> dict:

@@ -26,8 +26,8 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.batching import in_chunks
 from kepkreator.cards import markdown_table
 from kepkreator.data.settings import FaceData, record, recorded
-from kepkreator.data.attributes import AttributeSet, mix, one_hot_parts
-from kepkreator.evaluation.common import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
+from kepkreator.data.attribute_sets import AttributeSet, mix, one_hot_parts
+from kepkreator.evaluation.shared import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
                                           readback_note, top_k_accuracy)
 from kepkreator.evaluation.figures import write_face_figures
 from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accuracy

@@ -1,6 +1,6 @@
 """Benchmark: latency, throughput, concurrency, cold start, training speed and memory, on this machine.
 
-    python -m kepkreator.bench                 # writes bench/results.json and bench/results.md
+    python -m bench.bench                 # writes bench/results.json and bench/results.md
 
 The app is started as a real server on a free loopback port; training speed
 comes from short real runs of each training script in a temporary folder.
@@ -289,7 +289,7 @@ import gradio
 stages.append(("+ gradio", rss()))
 from kepkreator.attributes import AttributeModel
 from kepkreator.handwriting import Handwriter
-def shipped_models(**settings):  # as kepkreator.bench's, without importing the benchmark's own modules here
+def shipped_models(**settings):  # as bench.bench's, without importing the benchmark's own modules here
     return [Handwriter.from_pretrained(**settings), AttributeModel.from_pretrained("gcn-qmnist", **settings),
             AttributeModel.from_pretrained("gcn-yale", **settings)]
 models = shipped_models()
@@ -349,7 +349,7 @@ def training_throughput(steps: int) -> list[dict]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     parser.add_argument("--runs", type=positive_int, default=50, help="repetitions per latency figure")
     parser.add_argument("--requests", type=positive_int, default=10,

@@ -17,7 +17,7 @@ import torch
 from kepkreator.batching import for_serving
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
 from kepkreator.cards import markdown_table
-from kepkreator.evaluation.common import checklist
+from kepkreator.evaluation.shared import checklist
 from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
 from kepkreator.handwriting import Handwriter, Style
 from kepkreator.hub import load_model

@@ -15,10 +15,10 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.cards import markdown_table
 from kepkreator.data.digits import load_qmnist_test
-from kepkreator.data.attributes import AttributeSet, mix, two_values
+from kepkreator.data.attribute_sets import AttributeSet, mix, two_values
 from kepkreator.data.settings import recorded
 from kepkreator.data.transforms import colourise, dihedral
-from kepkreator.evaluation.common import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
+from kepkreator.evaluation.shared import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
                                           psnr, readback_note, top_k_accuracy)
 from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
