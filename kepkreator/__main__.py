@@ -1,0 +1,4 @@
+"""`python -m kepkreator COMMAND ...`: the same command line as the installed `kepkreator`."""
+from kepkreator.cli import main
+
+main()
