@@ -22,6 +22,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from kepkreator.server_settings import PRECISIONS
+
 Rows = tuple[torch.Tensor, ...]
 Output = torch.Tensor | dict[str, torch.Tensor]
 
@@ -70,7 +72,6 @@ def frozen(module: nn.Module, *example: torch.Tensor) -> torch.jit.ScriptModule:
         return torch.jit.freeze(traced)
 
 
-PRECISIONS = ("float32", "bfloat16")
 
 
 def fastest_precision() -> str:

@@ -18,9 +18,6 @@ from safetensors import SafetensorError, safe_open
 
 WEIGHTS_DIR = Path(os.environ.get("KEPKREATOR_WEIGHTS", Path(__file__).resolve().parents[1] / "weights"))
 T = TypeVar("T")
-# The app's models: flag -> (shipped folder, what it is).
-APP_MODELS = {"cgan": ("cgan-mnist", "handwriting generator"), "gcn": ("gcn-qmnist", "QMNIST styles model"),
-              "faces": ("gcn-yale", "face model")}
 
 
 class WeightsError(RuntimeError):

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kepkreator.hub import APP_MODELS
+from kepkreator.server_settings import APP_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["config.json", "model.safetensors", "README.md", "LICENSE.md", "metrics.json",

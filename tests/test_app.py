@@ -96,9 +96,29 @@ def test_concurrent_requests_share_passes_but_a_bad_one_fails_alone(sharing_clie
     (["--share-passes"], "--share-passes needs --workers 0"),
     (["--precision", "half"], "argument --precision: invalid choice: 'half'"),
 ])
-def test_app_refuses_bad_flags(flags, message):
-    result = subprocess.run([sys.executable, "app.py", *flags], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and message in result.stderr
+def test_app_refuses_bad_flags(flags, message, capsys):
+    from kepkreator.server_settings import parse_args
+
+    with pytest.raises(SystemExit) as stop:
+        parse_args(flags)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_apps_help_answers_before_torch_and_gradio_load():
+    result = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--faces-repo OWNER/NAME" in result.stdout and "(default: 2)" in result.stdout
+    code = "import sys, app; print(sorted({'torch', 'gradio'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_the_server_log_names_each_tabs_weights_and_the_apps_own_share_flag(app_url):
+    port = app_url.rstrip("/").rsplit(":", 1)[1]
+    log = (ROOT / "test-artifacts" / f"app-{port}.log").read_text()
+    for tab, folder in (("Handwriting", "cgan-mnist"), ("QMNIST styles", "gcn-qmnist"), ("Face blending", "gcn-yale")):
+        assert f"{tab} tab: {ROOT / 'weights' / folder} (--" in log
+    assert f"KepKreator is serving on {app_url} (python app.py --share for a public link)" in log
+    assert "share=True" not in log
 
 
 def test_app_refuses_to_start_on_broken_weights(tmp_path):

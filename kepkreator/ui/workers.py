@@ -33,11 +33,11 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Callable
 
+from kepkreator.server_settings import MAX_WORKERS
 from kepkreator.ui.files import share_bounds
 
 log = logging.getLogger("kepkreator.app")
 
-MAX_WORKERS = 16
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # The registered handlers, looked up by index in the workers, which inherit this list when forked.
