@@ -1,6 +1,5 @@
 """Faults a user meets: a training run killed outright, and code paths that must never unpickle."""
 import ast
-import os
 import signal
 import subprocess
 import sys
@@ -58,8 +57,10 @@ def test_nothing_in_the_code_unpickles():
     assert not [p for p in (ROOT / "weights").rglob("*") if p.suffix in (".pt", ".pth", ".bin", ".pkl", ".ckpt")]
 
 
-def test_the_app_listens_on_loopback_by_default():
-    tree = ast.parse((ROOT / "app.py").read_text())
-    defaults = [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and node.value == "127.0.0.1"]
-    assert defaults, "the --host default must be 127.0.0.1"
-    assert "GRADIO_SERVER_NAME" not in os.environ
+def test_the_app_listens_on_loopback_by_default(monkeypatch):
+    from kepkreator.server_settings import parse_args
+
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    assert parse_args([]).host == "127.0.0.1"
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")  # as a Space sets it
+    assert parse_args([]).host == "0.0.0.0"
