@@ -17,7 +17,8 @@ from kepkreator.server_settings import APP_MODELS
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["config.json", "model.safetensors", "README.md", "LICENSE.md", "metrics.json",
                    "classifier/config.json", "classifier/model.safetensors", "samples/final.png"]
-PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "docs/*.md", "kepkreator/**/*.py"] + [
+PATTERNS = ["app.py", "requirements.txt", "README.md", "RESULTS.md", "LICENSE", "docs/*.md", "docs/images/*.png",
+            "kepkreator/**/*.py"] + [
     f"weights/{folder}/{pattern}" for folder, _ in APP_MODELS.values() for pattern in WEIGHT_PATTERNS]
 
 

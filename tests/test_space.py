@@ -8,7 +8,8 @@ from tests.conftest import ROOT
 
 def test_the_space_gets_the_app_the_package_and_the_app_weights_only():
     files = {str(f) for f in space_files()}
-    assert {"app.py", "requirements.txt", "README.md", "docs/serving.md", "kepkreator/handwriting.py",
+    assert {"app.py", "requirements.txt", "README.md", "RESULTS.md", "docs/serving.md", "kepkreator/handwriting.py",
+            "docs/images/tab-faces.png",
             "weights/cgan-mnist/model.safetensors", "weights/gcn-qmnist/classifier/model.safetensors",
             "weights/gcn-yale/config.json"} <= files
     assert not any(f.startswith(("tests/", "train/", "weights/judge")) or "checkpoint" in f for f in files)

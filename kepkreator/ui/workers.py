@@ -13,7 +13,7 @@ workers share the server's memory pages until they write to them.
 
 Each worker has a pipe of its own, and the calling thread sends the call and waits for the answer on it: no
 thread in between (a ProcessPoolExecutor hands every call through a feeder and a manager thread, each another turn
-on the server's lock; *Benchmark* in the README measures the app with these workers). A worker that dies (killed,
+on the server's lock; *Benchmark* in RESULTS.md measures the app with these workers). A worker that dies (killed,
 out of memory) is replaced by a new one, where the call is made again, so no request is lost to it.
 """
 from __future__ import annotations
