@@ -30,7 +30,7 @@ from kepkreator.batching import fastest_precision
 from kepkreator.cards import markdown_table
 from kepkreator.handwriting import Handwriter
 from kepkreator.loadtest import resident_mib, run_load
-from kepkreator.validation import positive_int
+from kepkreator.validation import HelpWithDefaults, positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
 # The app as shipped, its ceiling (the same page with every handler returning a stored result in the server's
@@ -349,14 +349,15 @@ def training_throughput(steps: int) -> list[dict]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "bench")
+    parser = argparse.ArgumentParser(prog="python -m bench.bench", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench", help="folder for results.json and results.md")
     parser.add_argument("--runs", type=positive_int, default=50, help="repetitions per latency figure")
     parser.add_argument("--requests", type=positive_int, default=10,
                         help="requests per client in the concurrency runs")
     parser.add_argument("--rounds", type=positive_int, default=3,
                         help="rounds of the app comparison, the settings taking turns")
-    parser.add_argument("--train-steps", type=positive_int, default=40)
+    parser.add_argument("--train-steps", type=positive_int, default=40, help="steps of each recipe timed")
     args = parser.parse_args(argv)
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")

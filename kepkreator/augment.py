@@ -19,17 +19,18 @@ from pathlib import Path
 from kepkreator.attributes import AttributeModel
 from kepkreator.hub import WeightsError
 from kepkreator.synthesis import MAX_EXPORT, export_zip, synthesize
-from kepkreator.validation import InputError, number_flag, positive_int, seed_flag
+from kepkreator.validation import HelpWithDefaults, InputError, number_flag, positive_int, seed_flag
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.augment", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.augment", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
     parser.add_argument("--weights", default="gcn-yale", help="face model: shipped name or weights folder")
     parser.add_argument("--count", type=positive_int, default=100,
                         help=f"faces to synthesize (a .zip holds up to {MAX_EXPORT}; a folder any number)")
     parser.add_argument("--blend", type=number_flag(0, 1), default=0.5, help="weight of the second identity")
     parser.add_argument("--conditions", nargs="+", default=None, help="conditions to draw (default: all)")
     parser.add_argument("--transforms", nargs="+", default=None, help="transforms to draw (default: identity)")
-    parser.add_argument("--seed", type=seed_flag, default=0)
+    parser.add_argument("--seed", type=seed_flag, default=0, help="the same seed writes the same faces")
     parser.add_argument("--out", type=Path, required=True, help="a .zip to write, or a folder for a sharded set")
     parser.add_argument("--shard-size", type=positive_int, default=1000, help="faces per shard of a folder set")
     parser.add_argument("--push-to-hub", metavar="OWNER/NAME", default=None, help="upload a folder set as a dataset")

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from torch import nn
+from kepkreator.validation import HelpWithDefaults
 
 DATA_NOTES = {
     "mnist": "MNIST test digits (LeCun, Cortes & Burges) with QMNIST writer ids (Yadav & Bottou 2019, BSD). "
@@ -289,7 +290,7 @@ def check_card(folder: Path) -> list[str]:
 def main(argv=None) -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.cards",
+    parser = argparse.ArgumentParser(formatter_class=HelpWithDefaults, prog="python -m kepkreator.cards",
                                      description="Write RESULTS.md from every model card's recorded figures, or "
                                                  "check the cards against a fresh evaluation.")
     parser.add_argument("--check", nargs="*", metavar="FOLDER", default=None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.hub import WeightsError, load_model, weights_path
-from kepkreator.validation import number_flag, seed_flag
+from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
 
 # model -> (default weights, default judges that score it; the first is checked against the targets)
 MODELS = {
@@ -56,14 +56,15 @@ def print_table(result: dict) -> None:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", choices=sorted(MODELS))
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.evaluate", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
+    parser.add_argument("model", choices=sorted(MODELS), help="which kind of model to measure")
     parser.add_argument("--weights", default=None, help="weights folder or shipped name (default: the shipped model)")
     parser.add_argument("--judge", nargs="+", default=None, metavar="NAME",
                         help="weights of the classifier that scores a generator (faces: one or more, the first "
                              "checked against the targets)")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--seed", type=seed_flag, default=0)
+    parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: ../shared/data or ./data)")
+    parser.add_argument("--seed", type=seed_flag, default=0, help="the latents, blends and splits drawn")
     parser.add_argument("--k", type=number_flag(1, 100, whole=True), default=3,
                         help="neighbours for precision and recall")
     parser.add_argument("--figure", type=Path, default=None, metavar="PNG",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from kepkreator.validation import positive_int
+from kepkreator.validation import HelpWithDefaults, positive_int
 
 ENDPOINTS = ("handwrite", "style_digit", "face")
 
@@ -210,9 +210,10 @@ def soak(url: str, total: int, server_pid: int, files: Path | None = None, clien
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.loadtest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("url")
-    parser.add_argument("--clients", type=positive_int, default=50)
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.loadtest", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
+    parser.add_argument("url", help="the app's address, e.g. http://127.0.0.1:7860/ (loopback only)")
+    parser.add_argument("--clients", type=positive_int, default=50, help="browser-like clients at once")
     parser.add_argument("--requests", type=positive_int, default=20, help="requests per client")
     parser.add_argument("--server-pid", type=positive_int, default=None,
                         help="the app's process id, to report its CPU per request (Linux)")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from kepkreator.server_settings import APP_MODELS
+from kepkreator.validation import HelpWithDefaults
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["config.json", "model.safetensors", "README.md", "LICENSE.md", "metrics.json",
@@ -29,7 +30,8 @@ def space_files(root: Path = ROOT) -> list[Path]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m kepkreator.space", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m kepkreator.space", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
     parser.add_argument("repo_id", metavar="OWNER/NAME")
     parser.add_argument("--dry-run", action="store_true", help="list the files and their sizes; upload nothing")
     parser.add_argument("--private", action="store_true")

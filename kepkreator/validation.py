@@ -101,3 +101,11 @@ def number_flag(low: float = -math.inf, high: float = math.inf, *, whole: bool =
 
 positive_int = number_flag(1, whole=True)  # counts: steps, images, requests
 seed_flag = number_flag(0, SEED_LIMIT, whole=True)
+
+
+class HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each flag's default, unless its help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        return text if "default" in text else super()._get_help_string(action)

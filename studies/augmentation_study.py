@@ -27,7 +27,7 @@ from kepkreator.data.digits import DataError
 from kepkreator.evaluation.face_metrics import face_data
 from kepkreator.hub import WeightsError, resolve
 from kepkreator.models.gcn import AttributeClassifier
-from kepkreator.validation import positive_int
+from kepkreator.validation import HelpWithDefaults, positive_int
 from train.diffaugment import translate
 from train.loop import command_line, fail
 
@@ -50,14 +50,15 @@ def fit_condition_classifier(images: torch.Tensor, labels: torch.Tensor, conditi
 
 
 def train(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m studies.augmentation_study",
+    parser = argparse.ArgumentParser(formatter_class=HelpWithDefaults, prog="python -m studies.augmentation_study",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--gcn", required=True, help="a face GCN trained with --exclude-identities")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--seeds", type=positive_int, default=5)
+    parser.add_argument("--data-dir", type=Path, default=None, help="dataset root")
+    parser.add_argument("--seeds", type=positive_int, default=5, help="classifier trainings per arm")
     parser.add_argument("--synthetic", type=positive_int, default=264, help="synthesized faces added in the second arm")
-    parser.add_argument("--steps", type=positive_int, default=400)
-    parser.add_argument("--out", type=Path, default=Path("results") / "augmentation-yale")
+    parser.add_argument("--steps", type=positive_int, default=400, help="each classifier's training steps")
+    parser.add_argument("--out", type=Path, default=Path("results") / "augmentation-yale",
+                        help="report path, without suffix")
     args = parser.parse_args(argv)
 
     try:

@@ -25,7 +25,7 @@ from kepkreator.data.digits import DataError
 from kepkreator.evaluation.face_metrics import HOG_READER, check_same_split, face_figures, faces_as_trained
 from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
-from kepkreator.validation import positive_int, seed_flag
+from kepkreator.validation import HelpWithDefaults, positive_int, seed_flag
 from train.fisherfaces import train as fit_judge
 from train.gcn import train as train_gcn
 from train.gcn_arguments import get_args_parser as gcn_args_parser, hyperparameters, parse_args as parse_gcn_arguments
@@ -177,16 +177,18 @@ def report(results: dict[int, dict], command: str, guided: list[int]) -> str:
 
 
 def train(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m studies.split_study", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--splits", type=seed_flag, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser = argparse.ArgumentParser(prog="python -m studies.split_study", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults)
+    parser.add_argument("--splits", type=seed_flag, nargs="+", default=[0, 1, 2, 3, 4, 5],
+                        help="split seeds to measure (0: the shipped model)")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where the other splits' models go")
     parser.add_argument("--steps", type=positive_int, default=None,
                         help="train the other splits for this many steps (default: as the shipped model)")
     parser.add_argument("--guided", type=seed_flag, nargs="*", default=[0],
                         help="splits whose held-out figures were looked at while choosing the shipped settings; "
                              "the summary leaves them out (default: 0)")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=Path("results") / "face-splits")
+    parser.add_argument("--data-dir", type=Path, default=None, help="dataset root")
+    parser.add_argument("--out", type=Path, default=Path("results") / "face-splits", help="report path, without suffix")
     parser.add_argument("--as-trained", action="store_true",
                         help="measure runs in --runs-dir trained by an older recipe as they are, naming how they "
                              "differ (default: refuse them)")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DATASETS, DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.cgan import Discriminator, Generator
-from kepkreator.validation import number_flag
+from kepkreator.validation import HelpWithDefaults, number_flag
 from train.diffaugment import translate
 from train.ema import MovingAverage, add_average_arguments
 from train.recipes import parse_with_recipe
@@ -102,17 +102,19 @@ class CGANTask:
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m train.cgan", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
-    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist", help="what to write: digits or letters")
     parser.add_argument("--writers", choices=["train", "all"], default="train",
                         help="mnist only: train on the writers the judge trains on (default), keeping the held-out "
                              "writers unseen for evaluation, or on all digits")
-    parser.add_argument("--latent-dim", type=number_flag(1, 1024, whole=True), default=64)
-    parser.add_argument("--g-width", type=WIDTH, default=64)
-    parser.add_argument("--d-width", type=WIDTH, default=32)
-    parser.add_argument("--lr-g", type=LEARNING_RATE, default=2e-4)
-    parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4)
-    parser.add_argument("--beta1", type=DECAY, default=0.5)
+    parser.add_argument("--latent-dim", type=number_flag(1, 1024, whole=True), default=64,
+                        help="the style latent's length")
+    parser.add_argument("--g-width", type=WIDTH, default=64, help="the generator's widest layer")
+    parser.add_argument("--d-width", type=WIDTH, default=32, help="the discriminator's first layer")
+    parser.add_argument("--lr-g", type=LEARNING_RATE, default=2e-4, help="the generator's learning rate")
+    parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4, help="the discriminator's learning rate")
+    parser.add_argument("--beta1", type=DECAY, default=0.5, help="Adam's first beta for both players")
     add_average_arguments(parser)
     parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=SHIFT, default=2, help="DiffAugment translation in pixels (0: off)")

@@ -30,6 +30,7 @@ from train.gcn_arguments import add_data_arguments, check_data_arguments
 from train.checkpoint import write_failure
 from train.recipes import parse_with_recipe
 from train.loop import command_line, fail, machine_summary, push
+from kepkreator.validation import HelpWithDefaults
 
 
 CONDITION = "condition"  # the attribute whose confusions the card spells out (Yale's conditions, KDEF's expressions)
@@ -82,6 +83,7 @@ def by_condition(confusion: torch.Tensor, conditions: list[str]) -> dict[str, di
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
     parser.add_argument("--dataset", choices=["yale", "kdef"], default="yale")
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: ../shared/data)")

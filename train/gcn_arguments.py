@@ -8,7 +8,7 @@ import argparse
 
 from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.models.gcn import base_size
-from kepkreator.validation import number_flag, seed_flag
+from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
 from train.loop import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
 from train.recipes import parse_with_recipe
 
@@ -22,15 +22,18 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                         help="qmnist: share of items that lose a colour (and as many a transform); "
                              "faces: share of (identity, condition) pairs held out")
     parser.add_argument("--split-seed", type=seed_flag, default=0,
-                        help="which combinations are held out (default 0, the split of the shipped models)")
+                        help="which combinations are held out (0: the split of the shipped models)")
     parser.add_argument("--image-size", type=number_flag(4, 256, whole=True), default=64,
                         help="faces: side of the square crop")
     parser.add_argument("--grey", action="store_true", help="kdef: train on grey images")
     parser.add_argument("--exclude-identities", type=number_flag(0, whole=True), default=0,
                         help="faces: leave this many identities out entirely (for the augmentation study)")
-    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"])
-    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS))
-    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES))
+    parser.add_argument("--kdef-sessions", nargs="+", default=["A", "B"], choices=["A", "B"],
+                        help="kdef: the photo sessions to read (KDEF photographed everyone twice, A and B)")
+    parser.add_argument("--kdef-expressions", nargs="+", default=list(KDEF_EXPRESSIONS), choices=list(KDEF_EXPRESSIONS),
+                        help="kdef: AF afraid, AN angry, DI disgusted, HA happy, NE neutral, SA sad, SU surprised")
+    parser.add_argument("--kdef-angles", nargs="+", default=["S"], choices=list(KDEF_ANGLES),
+                        help="kdef: FL full left, HL half left, S straight, HR half right, FR full right")
 
 
 def check_data_arguments(args: argparse.Namespace) -> None:
@@ -79,26 +82,29 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=DESCRIPTION, allow_abbrev=False)
-    parser.add_argument("--dataset", choices=DATASETS, default="qmnist")
+    parser = argparse.ArgumentParser(prog="python -m train.gcn", description=DESCRIPTION, allow_abbrev=False,
+                                     formatter_class=HelpWithDefaults)
+    parser.add_argument("--dataset", choices=DATASETS, default="qmnist",
+                        help="qmnist: digit, writer, colour, transform; yale or kdef: identity, condition, transform")
     parser.add_argument("--classifier-only", action="store_true", help="train only a classifier of real images")
     add_data_arguments(parser)
-    parser.add_argument("--width", type=WIDTH, default=64)
-    parser.add_argument("--classifier-width", type=WIDTH, default=32)
-    parser.add_argument("--lr", type=LEARNING_RATE, default=1e-3)
-    parser.add_argument("--coop-weight", type=WEIGHT, default=0.05)
+    parser.add_argument("--width", type=WIDTH, default=64, help="the generator's width (its first map has twice this)")
+    parser.add_argument("--classifier-width", type=WIDTH, default=32, help="the classifier's first layer")
+    parser.add_argument("--lr", type=LEARNING_RATE, default=1e-3, help="the generator's and classifier's learning rate")
+    parser.add_argument("--coop-weight", type=WEIGHT, default=0.05,
+                        help="weight of the cooperation term: the classifier's cross-entropy on generated images")
     parser.add_argument("--unseen-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="with --content: each row's content drawn with another row's style attributes (unseen "
                              "combinations among them) gets the cooperation and adversarial terms, times W; the "
-                             "discriminator never learns from these images (default 0: off)")
+                             "discriminator never learns from these images (0: off)")
     parser.add_argument("--mix-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
-                             "only in the blended attribute must be drawn from the mixed vector (default 0)")
+                             "only in the blended attribute must be drawn from the mixed vector (0: off)")
     parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
-                        help="decay the learning rates linearly to zero over the last N steps (default 0: constant)")
+                        help="decay the learning rates linearly to zero over the last N steps (0: constant)")
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
                         help="plain: the paper's stack, the attributes enter once; modulated: they also modulate "
-                             "every layer, two convolutions per scale (default plain)")
+                             "every layer, two convolutions per scale")
     parser.add_argument("--content", nargs="*", default=None, metavar="ATTRIBUTE",
                         help="modulated: the attributes that alone shape the starting feature map (faces: identity); "
                              "the others alone modulate the layers (none given: every attribute does both)")
@@ -110,17 +116,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--beta1", type=DECAY, default=0.9, help="Adam's first beta (0.5 suits adversarial runs)")
     parser.add_argument("--adversarial-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the adversarial term: a conditional discriminator judges the generator's "
-                             "images against the real images of the same combinations (default 0: off)")
+                             "images against the real images of the same combinations (0: off)")
     parser.add_argument("--adversarial-blend-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the adversarial term on the --mix-weight term's blends, which the "
-                             "discriminator judges but never learns from (default 0: off)")
+                             "discriminator judges but never learns from (0: off)")
     parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4, help="the discriminator's learning rate")
     parser.add_argument("--d-width", type=WIDTH, default=32, help="the discriminator's first layer width")
     parser.add_argument("--d-shift", type=number_flag(0, whole=True), default=None, metavar="PIXELS",
                         help="DiffAugment shift of the discriminator's images (default: an eighth of the side)")
     parser.add_argument("--colour-mixes", type=SHARE, default=0.0, metavar="SHARE",
                         help="qmnist: recolour this share of the images with random mixes of red, green and blue, "
-                             "whose target is exact (default 0)")
+                             "whose target is exact")
     add_loop_arguments(parser, batch_size=64)
     return parser
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
 from kepkreator.models.judge import Judge
+from kepkreator.validation import HelpWithDefaults
 from train.diffaugment import translate
 from train.recipes import parse_with_recipe
 from train.loop import (LEARNING_RATE, SHIFT, WIDTH, Run, add_loop_arguments, command_line, cosine_decay, fail,
@@ -57,6 +58,7 @@ class JudgeTask:
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0],
+                                     formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
     parser.add_argument("--dataset", choices=["mnist", "emnist-letters", "emnist-digits"], default="mnist")
     parser.add_argument("--width", type=WIDTH, default=32, help="the first convolution's channels")
