@@ -11,20 +11,21 @@ from kepkreator.ui.files import gradio_cache
 from tests.conftest import start_app
 
 
-def test_fifty_browser_tabs_twenty_requests_each_without_an_error(app_url, artifacts):
-    result = run_load(app_url, clients=50, requests=20, timeout=900)
+def test_fifty_browser_tabs_eight_requests_each_without_an_error(app_url, artifacts):
+    result = run_load(app_url, clients=50, requests=8, timeout=900)
     (artifacts / "load-test.txt").write_text(repr(result) + "\n")
     print(f"\nload: {result['ok']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
           f"{result['requests_per_second']:.1f} requests/s")
     assert result["errors"] == 0, result["first_errors"]
-    assert result["ok"] == 1000
+    assert result["ok"] == 400
 
 
 def test_a_soak_leaves_files_memory_and_work_per_request_bounded(artifacts):
     proc, url = start_app()
     try:
         images = next(Path(gradio_cache()).glob(f"kepkreator-images-{proc.pid}-*"))
-        result = soak(url, total=1600, server_pid=proc.pid, files=images, clients=16, rounds=10)
+        # 800 requests: past the 512 drawings the app keeps, in 8 rounds of 100 to show a slope in memory and CPU
+        result = soak(url, total=800, server_pid=proc.pid, files=images, clients=16, rounds=8)
         # After more requests than the app keeps images, a new visitor's page still opens on its drawings.
         config = httpx.get(url + "config", timeout=60).json()
         opening = [c["props"]["value"]["url"] for c in config["components"]
