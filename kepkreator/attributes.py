@@ -25,6 +25,11 @@ Choice = str | int | dict[str, float]
 
 
 class AttributeModel:
+    """A cooperative net ready to draw: attribute choices -> vectors -> images, and the classifier's reading back.
+
+    Load one with `from_pretrained`; build vectors with `vector`, draw them with `generate`, read images with `read`.
+    """
+
     def __init__(self, generator: AttributeGenerator, classifier: AttributeClassifier | None = None,
                  batch_requests: bool = False, reliability: dict[str, float] | None = None, freeze: bool = False,
                  precision: str = "float32"):
@@ -53,6 +58,18 @@ class AttributeModel:
     def from_pretrained(cls, name_or_path: str | Path, repo_id: str | None = None,
                         batch_requests: bool = False, freeze: bool = False, precision: str = "float32"
                         ) -> "AttributeModel":
+        """A saved cooperative net.
+
+        Args:
+            name_or_path: a shipped name (`gcn-qmnist`, `gcn-yale`) or a weights folder.
+            repo_id: a Hub repo (OWNER/NAME) to read through the Hugging Face cache when no local folder is found.
+            batch_requests: merge concurrent callers' forward passes (a server's setting).
+            freeze: run the networks as frozen TorchScript (faster per call, slower to load).
+            precision: "float32" or "bfloat16".
+
+        Returns:
+            The model, its classifier loaded when the folder has one, `licence` set when the weights carry terms.
+        """
         folder = resolve(name_or_path, repo_id)
         has_classifier = (folder / "classifier").is_dir()
         classifier = load_model(AttributeClassifier, folder / "classifier") if has_classifier else None
@@ -146,6 +163,7 @@ def blend(a: str, b: str, weight_b: float) -> dict[str, float]:
 
 
 def ink_colour(red, green, blue) -> dict[str, float]:
+    """The colour attribute's weights for an ink of `red`, `green`, `blue` (each 0 to 1, not all 0)."""
     colour = {name: number(name, value, 0, 1) for name, value in (("red", red), ("green", green), ("blue", blue))}
     if sum(colour.values()) <= 0:
         raise InputError("Set at least one of red, green and blue above zero.")

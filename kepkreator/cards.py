@@ -288,6 +288,7 @@ def check_card(folder: Path) -> list[str]:
 
 
 def main(argv=None) -> None:
+    """Write RESULTS.md, or with --check measure the cards again and exit 1 if any figure moved."""
     import argparse
 
     parser = argparse.ArgumentParser(formatter_class=HelpWithDefaults, prog="python -m kepkreator.cards",

@@ -77,6 +77,7 @@ def draw_face(args: argparse.Namespace):
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """`kepkreator write | digit | face` and their flags."""
     parser = argparse.ArgumentParser(prog="kepkreator", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -127,6 +128,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> None:
+    """Draw what the command line asks and save it; a mistake exits 2 with one line and writes nothing."""
     args = get_args_parser().parse_args(argv)
     from kepkreator.hub import WeightsError
     from kepkreator.validation import InputError

@@ -77,6 +77,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The evaluation's settings, defaults filled in from the model kind; a wrong flag exits 2 with one line."""
     parser = get_args_parser()
     args = parser.parse_args(argv)
     default_weights, default_judges = MODELS[args.model]

@@ -39,6 +39,7 @@ PEN_EDGE = (0.3, 0.55)  # enlarged ink below the first is paper, above the secon
 
 @dataclass(frozen=True)
 class Style:
+    """How a hand is drawn: which hand (`seed`), how much each character strays from it, how tidy it is."""
     seed: int = 0
     variation: float = 0.15  # 0: the same hand throughout, 1: every character independent
     neatness: float = 0.5  # 0: wild, 1: tidy (latent truncation)
@@ -50,6 +51,7 @@ class Style:
 
 @dataclass(frozen=True)
 class Layout:
+    """How glyphs are laid on paper: size, stroke, colours, spacing, baseline wobble and wrapping."""
     scale: int = 2  # output pixels per glyph pixel
     stroke: float = 0.0  # -1 thinner .. 0 as drawn .. 2 bolder
     ink: tuple[int, int, int] = (20, 30, 90)
@@ -331,6 +333,7 @@ class Handwriter:
     def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None,
                         batch_requests: bool = False, freeze: bool = False, precision: str = "float32"
                         ) -> "Handwriter":
+        """A Handwriter on saved cGAN weights; the arguments are `AttributeModel.from_pretrained`'s."""
         return cls(GANGlyphs.from_pretrained(name_or_path, repo_id, batch_requests, freeze, precision))
 
     @property

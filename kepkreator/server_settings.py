@@ -25,6 +25,7 @@ DEFAULT_WORKERS = 2
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """Every flag of `python app.py`."""
     parser = argparse.ArgumentParser(
         prog="python app.py", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Run the KepKreator app: handwriting, QMNIST styles and face blending in the browser, on the "
@@ -66,6 +67,7 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The app's settings from `argv`, checked; a wrong flag exits 2 with one line."""
     parser = get_args_parser()
     args = parser.parse_args(argv)
     if args.workers and args.share_passes:

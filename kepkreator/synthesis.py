@@ -24,6 +24,7 @@ MAX_EXPORT = 5000  # faces in one zip, which is written whole; a folder set has 
 
 @dataclass
 class Synthetic:
+    """One synthesized face and its labels: two identities, the second's weight, the condition and the transform."""
     image: torch.Tensor  # C x H x W in [0, 1]
     identity_a: str
     identity_b: str

@@ -30,6 +30,8 @@ from train.loop import (DECAY, LEARNING_RATE, SHIFT, WEIGHT, WIDTH, Run, add_loo
 
 
 class CGANTask:
+    """The cGAN's networks, optimizers and training step, for the shared loop (train/loop.py, `Task`)."""
+
     def __init__(self, args: argparse.Namespace, classes: str, accelerator):
         self.args, self.accelerator = args, accelerator
         self.generator = Generator(classes=classes, latent_dim=args.latent_dim, width=args.g_width)
@@ -101,6 +103,7 @@ class CGANTask:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """Every flag of `python -m train.cgan`; parse_args puts the recipe's values under them."""
     parser = argparse.ArgumentParser(prog="python -m train.cgan", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
@@ -137,6 +140,7 @@ def load_training_set(args: argparse.Namespace):
 
 
 def main(args: argparse.Namespace) -> None:
+    """Train the cGAN with parsed, checked settings; raises TrainingError with one line when it cannot."""
     try:
         data = load_training_set(args)
     except DataError as err:
@@ -159,6 +163,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 def train(argv=None) -> None:
+    """The command, as a function: parse `argv` (default sys.argv[1:]) on the recipe, then train."""
     main(parse_args(argv))
 
 

@@ -15,6 +15,8 @@ from train.loop import DECAY
 
 
 class MovingAverage:
+    """An exponential moving average of a network's weights (`average`), moved towards it by `update`."""
+
     def __init__(self, network: nn.Module, decay: float):
         self.network, self.decay = network, decay
         self.average = copy.deepcopy(network).eval().requires_grad_(False)

@@ -82,6 +82,7 @@ def by_condition(confusion: torch.Tensor, conditions: list[str]) -> dict[str, di
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """Every flag of `python -m train.fisherfaces`; parse_args puts the recipe's values under them."""
     parser = argparse.ArgumentParser(prog="python -m train.fisherfaces", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
@@ -103,6 +104,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> None:
+    """Train the Fisherface judge with parsed, checked settings; raises TrainingError with one line when it cannot."""
     data_settings = from_flags(args)
     try:
         data = data_settings.load(args.data_dir)
@@ -146,6 +148,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 def train(argv=None) -> None:
+    """The command, as a function: parse `argv` (default sys.argv[1:]) on the recipe, then train."""
     main(parse_args(argv))
 
 

@@ -53,6 +53,8 @@ def colours_seen(data: AttributeSet, column: int) -> torch.Tensor:
 
 
 class GCNTask:
+    """The cooperative net's networks, optimizers and training step, for the shared loop (train/loop.py, `Task`)."""
+
     def __init__(self, args: argparse.Namespace, data: AttributeSet, accelerator):
         self.args, self.accelerator, self.schema = args, accelerator, data.schema
         _, channels, size, _ = data.images.shape
@@ -279,6 +281,8 @@ def draw_blends_normed(model_dir: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> None:
+    """Train the cooperative net (or its classifier alone) with parsed, checked settings; raises TrainingError
+    with one line when it cannot."""
     data_settings = from_flags(args)
     try:
         data = data_settings.load(args.data_dir)
@@ -305,6 +309,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 def train(argv=None) -> None:
+    """The command, as a function: parse `argv` (default sys.argv[1:]) on the recipe, then train."""
     main(parse_args(argv))
 
 

@@ -82,6 +82,7 @@ HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifie
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """Every flag of `python -m train.gcn`; parse_args puts the recipe's values under them."""
     parser = argparse.ArgumentParser(prog="python -m train.gcn", description=DESCRIPTION, allow_abbrev=False,
                                      formatter_class=HelpWithDefaults)
     parser.add_argument("--dataset", choices=DATASETS, default="qmnist",

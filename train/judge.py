@@ -25,6 +25,8 @@ from train.loop import (LEARNING_RATE, SHIFT, WIDTH, Run, add_loop_arguments, co
 
 
 class JudgeTask:
+    """The digit judge's network, optimizer and training step, for the shared loop (train/loop.py, `Task`)."""
+
     def __init__(self, args: argparse.Namespace, classes: str, accelerator):
         self.args, self.accelerator = args, accelerator
         self.judge = Judge(classes=classes, width=args.width)
@@ -57,6 +59,7 @@ class JudgeTask:
 
 
 def get_args_parser() -> argparse.ArgumentParser:
+    """Every flag of `python -m train.judge`; parse_args puts the recipe's values under them."""
     parser = argparse.ArgumentParser(prog="python -m train.judge", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpWithDefaults,
                                      allow_abbrev=False)
@@ -73,6 +76,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> None:
+    """Train the digit judge with parsed, checked settings; raises TrainingError with one line when it cannot."""
     try:
         if args.dataset == "mnist" and not args.download:
             data = load_qmnist_test(args.data_dir)
@@ -97,6 +101,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 def train(argv=None) -> None:
+    """The command, as a function: parse `argv` (default sys.argv[1:]) on the recipe, then train."""
     main(parse_args(argv))
 
 

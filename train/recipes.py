@@ -22,6 +22,7 @@ STEP_COUNTED = ("cooldown",)  # settings counted in steps, scaled with --steps
 
 @dataclass(frozen=True)
 class Recipe:
+    """A shipped model's training settings, each with the reason it has that value."""
     script: str  # the training module: train.gcn, train.cgan, ...
     settings: dict[str, tuple[object, str]]  # flag (as argparse names it) -> (value, why)
 

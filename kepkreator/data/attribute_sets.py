@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 @dataclass
 class AttributeSet:
+    """Images (N x C x H x W, uint8) with one value index per attribute (N x attributes) and a split (0: trained on)."""
     images: torch.Tensor  # uint8, N x C x H x W
     attributes: torch.Tensor  # int64, N x len(schema): one value index per attribute, in schema order
     schema: dict[str, list[str]]

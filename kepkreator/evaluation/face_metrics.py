@@ -290,6 +290,11 @@ def face_notes(figures: dict, judges: list[str], dataset: str) -> str:
 
 
 def evaluate_faces(args) -> dict:
+    """Every figure of a face model on its held-out split, as `python -m kepkreator.evaluate faces` prints them.
+
+    Returns:
+        {"rows", "notes", "figures", ...}: the card's table, its text, and the figures as numbers.
+    """
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
     if "identity" not in model.schema:

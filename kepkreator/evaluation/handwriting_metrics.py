@@ -60,6 +60,7 @@ def latency_ms(handwriter: Handwriter, text: str, runs: int = 50) -> tuple[float
 
 
 def evaluate_judge(args) -> dict:
+    """The digit judge's accuracy on the writers it trained on and on held-out writers (`evaluate judge`)."""
     judge = load_model(Judge, args.weights)
     train, held_out = writer_split(args.data_dir)
     rows = []
@@ -71,6 +72,7 @@ def evaluate_judge(args) -> dict:
 
 
 def evaluate_cgan(args) -> dict:
+    """The handwriting cGAN beside real digits of unseen writers, read by the judge and by HOG (`evaluate cgan`)."""
     generator = load_model(Generator, args.weights)
     judge = load_model(Judge, args.judge)
     _, held_out = writer_split(args.data_dir)

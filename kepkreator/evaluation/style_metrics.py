@@ -49,6 +49,7 @@ def same_writer_baseline(data: AttributeSet, held: AttributeSet, data_dir) -> tu
 
 
 def evaluate_gcn(args) -> dict:
+    """The QMNIST styles net on held-out combinations, blends and colour mixes (`evaluate gcn`)."""
     folder = weights_path(args.weights)
     model = AttributeModel.from_pretrained(folder)
     judge_folder = resolve(args.judge)
