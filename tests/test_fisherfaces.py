@@ -97,8 +97,8 @@ def test_bad_flags_get_clear_messages(flags, message, tmp_path, capsys):
 
 
 def test_an_empty_folder_gets_a_clear_message(tmp_path, capsys):
-    assert "no Yale faces under" in refusal("train.fisherfaces", ["--data-dir", str(tmp_path), "--output-dir",
-                                                                   str(tmp_path / "out")], capsys)
+    said = refusal("train.fisherfaces", ["--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")], capsys)
+    assert "no Yale faces under" in said and "Yale Face Database (Belhumeur, Hespanha & Kriegman 1997" in said
 
 
 def test_a_judge_of_other_faces_is_refused(kdef_dir, tmp_path, capsys):

@@ -138,7 +138,9 @@ def read_qmnist_writers(root: Path | str | None = None, count: int = 10_000) -> 
     root = Path(root) if root is not None else default_data_dir()
     path = _find_idx(root, ["qmnist", "QMNIST/raw"], "qmnist-test-labels-idx2-int")
     if path is None:
-        raise DataError(f"no QMNIST labels under {root}: expected qmnist/qmnist-test-labels-idx2-int.gz")
+        raise DataError(f"no QMNIST labels under {root}: expected qmnist/qmnist-test-labels-idx2-int.gz, the test "
+                        "labels of QMNIST (Yadav & Bottou 2019, BSD); pass --data-dir, or --download to fetch QMNIST "
+                        "through torchvision")
     try:
         table = read_sn3_pascalvincent_tensor(str(_uncompressed(path)))
     except (AssertionError, ValueError, RuntimeError) as err:
@@ -158,7 +160,9 @@ def load_qmnist_test(root: Path | str | None = None, download: bool = False) -> 
     folders = ["mnist", "MNIST/raw", "."]
     pair = _read_pair(root, folders, "t10k")
     if pair is None:
-        raise DataError(f"no MNIST test files under {root}: expected mnist/t10k-images-idx3-ubyte.gz")
+        raise DataError(f"no MNIST test files under {root}: expected mnist/t10k-images-idx3-ubyte.gz and its labels, "
+                        "the MNIST test set (LeCun, Cortes & Burges); pass --data-dir, or --download to fetch QMNIST "
+                        "(which holds those digits) through torchvision")
     images, labels = pair
     table = read_qmnist_writers(root, len(labels))
     if not torch.equal(table[:, 0], labels):

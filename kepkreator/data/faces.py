@@ -61,7 +61,10 @@ def read_yale(root: Path | str | None = None, size: int = 64) -> list[Face]:
     folder = root / "yalefaces" if (root / "yalefaces").is_dir() else root
     files = sorted(p for p in folder.glob("subject*.*") if p.suffix[1:] in YALE_CONDITIONS)
     if not files:
-        raise DataError(f"no Yale faces under {root}: expected yalefaces/subject01.normal and the like")
+        raise DataError(f"no Yale faces under {root}: expected yalefaces/subject01.normal and the like, the 165 files "
+                        "of the Yale Face Database (Belhumeur, Hespanha & Kriegman 1997; free for non-commercial "
+                        "research and education), which torchvision does not fetch: put them in yalefaces/ there, "
+                        "or pass --data-dir")
     return [(p.stem, p.suffix[1:], _load(p, YALE_CROP, size, "L")) for p in files]
 
 
