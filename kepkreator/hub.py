@@ -16,7 +16,9 @@ from typing import TypeVar
 import torch
 from safetensors import SafetensorError, safe_open
 
-WEIGHTS_DIR = Path(os.environ.get("KEPKREATOR_WEIGHTS", Path(__file__).resolve().parents[1] / "weights"))
+# The shipped weights: inside the installed package (pip install .), or beside it in a checkout (pip install -e .).
+INSTALLED, CHECKOUT = Path(__file__).resolve().parent / "weights", Path(__file__).resolve().parents[1] / "weights"
+WEIGHTS_DIR = Path(os.environ.get("KEPKREATOR_WEIGHTS", INSTALLED if INSTALLED.is_dir() else CHECKOUT))
 T = TypeVar("T")
 
 
