@@ -25,8 +25,21 @@ def test_dry_run_lists_exactly_what_would_be_uploaded_and_offline_push_fails_cle
                          capture_output=True, text=True, timeout=120)
     listed = [line.split()[-1] for line in dry.stdout.splitlines()[:-1]]
     assert dry.returncode == 0 and listed == [str(f) for f in space_files()]
-    assert f"in {len(listed)} files would be uploaded to spaces/me/demo" in dry.stdout
+    assert f"in {len(listed)} files would be uploaded to spaces/me/demo (requirements.txt with torch's CPU build)" \
+        in dry.stdout
     push = subprocess.run([sys.executable, "-m", "kepkreator.space", "me/demo"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_TOKEN": "hf_secret123"})
     assert push.returncode == 2 and "could not update spaces/me/demo" in push.stderr
     assert "Nothing local was changed" in push.stderr and "hf_secret123" not in push.stdout + push.stderr
+
+
+def test_the_space_installs_torchs_cpu_build_with_the_projects_other_pins():
+    from kepkreator.space import space_requirements
+
+    lines = space_requirements().splitlines()
+    local = [line for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    assert lines[0].startswith("--extra-index-url ") and lines[0].endswith("/cpu")
+    assert "torch==2.14.1+cpu" in lines and "torchvision==0.29.1+cpu" in lines
+    assert [line for line in lines[1:] if "+cpu" not in line] == [line for line in local if "torch" not in line
+                                                                   or line.startswith("#")]
+    assert "python_version" in (ROOT / "README.md").read_text().split("---")[1]
