@@ -36,8 +36,9 @@ def test_a_tiny_models_card_is_what_its_command_measures(kdef_dir, tmp_path, cap
         "--d-width", "8", "--output-dir", str(gcn))
     run("train.fisherfaces", *data, "--output-dir", str(judge))
     evaluate_main(["faces", "--weights", str(gcn), "--judge", str(judge), "--data-dir", str(kdef_dir), "--write-card"])
-    printed = capsys.readouterr().out
+    printed, progress = capsys.readouterr()
     assert "1 held-out (identity, condition) pairs x 8 transforms = 16 faces, 32x32." in printed
+    assert "s] drawing and reading a 0.5 blend of every pair of people" in progress  # signs of life, on stderr
     assert f"Read by `{judge}` (targets checked here)" in printed
     metrics = json.loads((gcn / "metrics.json").read_text())
     card = (gcn / "README.md").read_text()

@@ -27,7 +27,7 @@ from kepkreator.batching import in_chunks
 from kepkreator.cards import markdown_table
 from kepkreator.data.settings import FaceData, record, recorded
 from kepkreator.data.attribute_sets import AttributeSet, mix, one_hot_parts
-from kepkreator.evaluation.shared import (checklist, judge_config, mean_of_matching, per_image_mse, psnr,
+from kepkreator.evaluation.shared import (checklist, judge_config, mean_of_matching, per_image_mse, progress, psnr,
                                           readback_note, top_k_accuracy)
 from kepkreator.evaluation.figures import write_face_figures
 from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accuracy
@@ -163,6 +163,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
     two-sample test compare upright faces: generated held-out faces with the real ones, the generator's faces of
     every pair and its 0.5 blends with the real upright training faces."""
     train, held = data.train, data.held_out
+    progress(f"drawing {len(held)} held-out faces and reading them with {', '.join(judges)} and HOG")
     real, generated = held.images.float() / 255, model.generate(held.one_hot())
     upright_held = held.upright
     real_upright, generated_upright = upright_held.images.float() / 255, model.generate(upright_held.one_hot())
@@ -177,6 +178,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         mask = kept_upright if on_upright else kept
         if mask.any():
             readable[name] = top1(reader, faces[0][mask], faces[1][mask], faces[2].subset(mask))["condition"]
+    progress("drawing and reading a 0.5 blend of every pair of people in every condition")
     blends, a, b = blend_faces(model)
     plain = None
     if model.generator.blend_norm:
@@ -184,6 +186,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
             plain = blend_faces(model)[0]
     mixes, mixed_a, mixed_b = pixel_mixes(train)
     real_train_upright = train.upright.images.float() / 255
+    progress("telling generated faces from real ones (two-sample tests on HOG features)")
     every = every_pair(model)
     mse = {name: per_image_mse(images, real) for name, images in (
         ("GCN", generated), ("identity-mean baseline", mean_of_matching(train, held, [0, 2])),

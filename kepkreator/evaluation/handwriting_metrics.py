@@ -17,7 +17,7 @@ import torch
 from kepkreator.batching import for_serving
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
 from kepkreator.cards import markdown_table
-from kepkreator.evaluation.shared import checklist
+from kepkreator.evaluation.shared import checklist, progress
 from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
 from kepkreator.handwriting import Handwriter, Style
 from kepkreator.hub import load_model
@@ -73,6 +73,7 @@ def evaluate_judge(args) -> dict:
 
 def evaluate_cgan(args) -> dict:
     """The handwriting cGAN beside real digits of unseen writers, read by the judge and by HOG (`evaluate cgan`)."""
+    progress(f"drawing digits with {args.weights} and reading them with {args.judge}")
     generator = load_model(Generator, args.weights)
     judge = load_model(Judge, args.judge)
     _, held_out = writer_split(args.data_dir)
@@ -88,6 +89,7 @@ def evaluate_cgan(args) -> dict:
         APP_BFLOAT16: (*judge.read(generate(generator, real.labels, args.seed, APP_TRUNCATION,
                                             precision="bfloat16")), real.labels, ref_feats),
     }
+    progress("scoring: accuracy, IS, BCIS, WCIS, FD, precision and recall")
     scores = {name: score_set(p, f, labels, ref, k=args.k) for name, (p, f, labels, ref) in sets.items()}
     rows = []
     for name, s in scores.items():
@@ -107,7 +109,9 @@ def evaluate_cgan(args) -> dict:
         ("recall at least 0.95x real-vs-real", gen["recall"] >= 0.95 * other["recall"],
          f"{gen['recall']:.3f} vs 0.95 x {other['recall']:.3f}"),
     ]
+    progress("reading with HOG, the reader of another kind (the longest step)")
     outsider = hog_coverage(reference.as_float(), images, args.k, args.seed)
+    progress("timing the app's rendering")
     p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
     notes = (f"{len(real)} digits in the real and generated sets, {len(reference)} in the reference (writers split "
              f"with seed {args.seed}), k = {args.k} for precision/recall, features and probabilities from "

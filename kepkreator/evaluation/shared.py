@@ -2,12 +2,22 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import torch
 
 from kepkreator.hub import WeightsError
 from kepkreator.models.gcn import AttributeClassifier
+
+
+STARTED = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """A sign of life on stderr while an evaluation runs (minutes); stdout keeps the card's table."""
+    print(f"[{time.monotonic() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def judge_config(name: str, folder: Path, model_schema: dict, how_to_make: str) -> dict | None:

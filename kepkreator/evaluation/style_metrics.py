@@ -19,7 +19,7 @@ from kepkreator.data.attribute_sets import AttributeSet, mix, two_values
 from kepkreator.data.settings import recorded
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.shared import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
-                                          psnr, readback_note, top_k_accuracy)
+                                          progress, psnr, readback_note, top_k_accuracy)
 from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
@@ -58,6 +58,7 @@ def evaluate_gcn(args) -> dict:
     judge = load_model(AttributeClassifier, judge_folder)
     data = recorded(folder).load(args.data_dir)
     held = data.held_out
+    progress(f"drawing {len(held)} held-out combinations and reading them with {args.judge}")
     real = held.images.float() / 255
     generated = model.generate(held.one_hot())
 
@@ -77,6 +78,7 @@ def evaluate_gcn(args) -> dict:
 
     accuracy_rows, checks = attribute_accuracy(judge, generated, real, held.attributes, TARGETS, top5=("writer",))
 
+    progress("writer blends, colour mixes and digits in a writer's hand")
     blend_share, blends = writer_blends(model, judge, data, args.seed)
     mix_error = colour_mix_error(model, args.seed)
     legibility = digit_legibility(model, args.seed)
