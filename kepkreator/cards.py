@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch import nn
 from kepkreator.validation import HelpWithDefaults
+
+if TYPE_CHECKING:
+    from torch import nn
 
 DATA_NOTES = {
     "mnist": "MNIST test digits (LeCun, Cortes & Burges) with QMNIST writer ids (Yadav & Bottou 2019, BSD). "

@@ -13,9 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from kepkreator.cards import write_card
-from kepkreator.data.digits import DataError
-from kepkreator.hub import WeightsError, load_model, weights_path
 from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
 
 # model -> (default weights, default judges that score it; the first is checked against the targets)
@@ -102,7 +99,11 @@ def measure(argv=None) -> dict:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    args = parse_args(argv)  # before torch loads: --help and a wrong flag answer at once
+    from kepkreator.cards import write_card
+    from kepkreator.data.digits import DataError
+    from kepkreator.hub import WeightsError, load_model, weights_path
+
     try:
         result, model_class = evaluate(args.model, args)
     except (DataError, WeightsError) as err:
