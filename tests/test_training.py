@@ -396,3 +396,25 @@ def test_a_recipe_sets_defaults_and_flags_still_win(tmp_path):
             assert recorded[name] == value, name
     assert record["steps"] == 1 and recorded["batch_size"] == 8
     assert json.loads((tmp_path / "config.json").read_text())["blend_norm"]
+
+
+def test_a_second_run_on_the_same_folder_stops_at_once_naming_the_first(tmp_path, capsys):
+    import time
+
+    command = ["train.cgan", *TINY, "--checkpoint-every", "1000", "--sample-every", "1000", "--output-dir",
+               str(tmp_path)]
+    first = subprocess.Popen([sys.executable, "-m", *command, "--steps", "1000"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / ".run.lock").exists() and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.2)
+        said = refusal(command[0], [*command[1:], "--steps", "40", "--seed", "2"], capsys)
+        assert f"{tmp_path} is being written by another run (process {first.pid})" in said
+        assert first.poll() is None  # the first run goes on
+    finally:
+        first.kill()  # killed: its lock stays behind, naming a process that no longer runs
+        first.wait()
+    assert (tmp_path / ".run.lock").read_text() == str(first.pid)
+    run(*command, "--steps", "2")  # a lock of a run that died is taken over
+    assert (tmp_path / "model.safetensors").exists() and not (tmp_path / ".run.lock").exists()

@@ -12,6 +12,7 @@ steps an uninterrupted run would have taken.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import functools
 import json
@@ -30,10 +31,12 @@ from tqdm.auto import tqdm
 from torchvision.utils import save_image
 
 from kepkreator.data.digits import default_data_dir
+from kepkreator.processes import process_alive
 from kepkreator.validation import number_flag, positive_int, seed_flag
 from train.checkpoint import (CHECKPOINT_NAME, CheckpointError, load_checkpoint, read_run_config, save_checkpoint,
                               write_failure)
 
+LOCK_NAME = ".run.lock"  # in --output-dir while a run writes there: the process id of that run
 # Settings that may change between a run and its resumption without changing its result.
 RESUMABLE_CHANGES = {"steps", "resume", "checkpoint_every", "sample_every", "push_to_hub", "output_dir", "data_dir",
                      "download", "token", "command", "recipe"}
@@ -151,6 +154,8 @@ class Run:
             probe.unlink()
         except OSError as err:
             fail(f"cannot write to --output-dir {self.output_dir}: {err.strerror or err}")
+        if self.accelerator.is_main_process:
+            self._lock()
         if self.checkpoint_path.exists() and not self.args.resume:
             try:
                 step, _, _ = read_run_config(self.checkpoint_path)
@@ -158,6 +163,34 @@ class Run:
                 fail(f"{self.output_dir} already holds a damaged checkpoint: delete it or choose another --output-dir")
             fail(f"{self.output_dir} already holds a checkpoint at step {step}: pass --resume to continue it, "
                  "or choose another --output-dir")
+
+    def _lock(self) -> None:
+        """Claim --output-dir for this run: a second run there stops at once, naming the first's process, instead of
+        both writing into one folder and one run's result being lost. A lock left by a run that died is taken over."""
+        lock = self.output_dir / LOCK_NAME
+        while True:
+            try:
+                with open(lock, "x") as f:
+                    f.write(str(os.getpid()))
+                break
+            except FileExistsError:
+                try:
+                    owner = int(lock.read_text())
+                except (OSError, ValueError):
+                    owner = 0
+                if owner and owner != os.getpid() and process_alive(owner):
+                    fail(f"{self.output_dir} is being written by another run (process {owner}): wait for it to "
+                         "end, or choose another --output-dir")
+                lock.unlink(missing_ok=True)
+            except OSError as err:
+                fail(f"cannot write to --output-dir {self.output_dir}: {err.strerror or err}")
+        self.lock = lock
+        atexit.register(self.unlock)
+
+    def unlock(self) -> None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if int(self.lock.read_text()) == os.getpid():
+                self.lock.unlink()
 
     def start_step(self, task: Task) -> tuple[int, float]:
         if not (self.args.resume and self.checkpoint_path.exists()):
@@ -218,6 +251,12 @@ class Run:
                 save_image(images, path, nrow=10, padding=2, pad_value=1.0)
 
     def __call__(self, task: Task, tensors: tuple[torch.Tensor, ...], card: dict) -> nn.Module | None:
+        try:
+            return self.train(task, tensors, card)
+        finally:
+            self.unlock()
+
+    def train(self, task: Task, tensors: tuple[torch.Tensor, ...], card: dict) -> nn.Module | None:
         args, acc = self.args, self.accelerator
         step, elapsed = self.start_step(task)
         n = len(tensors[0])
