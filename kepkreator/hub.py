@@ -68,6 +68,7 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_SIZE = 512  # any width, side, latent or component count
 MAX_VALUES = 1000  # values of one attribute, or characters of a character set
 MAX_SCHEMA_VALUES = 2000  # values of all attributes together
+MAX_NAME = 100  # characters of an attribute's value (a person's, a writer's, a condition's name)
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
           "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
           "BOOL": torch.bool}
@@ -105,10 +106,15 @@ def check_config(cls: type, config: dict, path: Path) -> None:
 def setting_problem(name: str, value, default) -> str | None:
     if name == "schema":
         if not (isinstance(value, list) and 0 < len(value) <= 16 and all(
-                isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], list)
-                and 0 < len(pair[1]) <= MAX_VALUES and all(isinstance(v, str) and len(v) <= 100 for v in pair[1])
-                for pair in value)):
-            return f"must be up to 16 [name, [values]] pairs of at most {MAX_VALUES} short strings each"
+                isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)
+                and isinstance(pair[1], list) and 0 < len(pair[1]) <= MAX_VALUES
+                and all(isinstance(v, str) for v in pair[1]) for pair in value)):
+            return f"must be up to 16 [name, [values]] pairs of at most {MAX_VALUES} strings each"
+        long = [(pair[0], v) for pair in value for v in pair[1] if not 0 < len(v) <= MAX_NAME]
+        if long:
+            attribute, name = long[0]
+            shown = repr(name[:40]) + ("..." if len(name) > 40 else "")
+            return f"has a name of {len(name)} characters for its {attribute} ({shown}): names are 1 to {MAX_NAME}"
         duplicated = [pair[0] for pair in value if len(set(pair[1])) != len(pair[1])]
         if sum(len(pair[1]) for pair in value) > MAX_SCHEMA_VALUES:
             return f"has over {MAX_SCHEMA_VALUES} values in all"

@@ -418,3 +418,18 @@ def test_a_second_run_on_the_same_folder_stops_at_once_naming_the_first(tmp_path
     assert (tmp_path / ".run.lock").read_text() == str(first.pid)
     run(*command, "--steps", "2")  # a lock of a run that died is taken over
     assert (tmp_path / "model.safetensors").exists() and not (tmp_path / ".run.lock").exists()
+
+
+def test_faces_named_beyond_what_a_model_may_hold_are_refused_before_training(data_dir, tmp_path, capsys):
+    """A person named by 120 characters trained and saved, and the app then could not load the model."""
+    long_name = "subject" + "x" * 113
+    folder = tmp_path / "yalefaces"
+    folder.mkdir()
+    for photo in (data_dir / "yalefaces").glob("subject0[12].*"):
+        name = photo.name.replace("subject02", long_name)
+        (folder / name).write_bytes(photo.read_bytes())
+    for command in ("train.gcn", "train.fisherfaces"):
+        said = refusal(command, ["--dataset", "yale", "--data-dir", str(tmp_path), "--output-dir",
+                                 str(tmp_path / "out")], capsys)
+        assert f"has a name of 120 characters for its identity ('{long_name[:40]}'...): names are 1 to 100" in said
+    assert not (tmp_path / "out" / "model.safetensors").exists()

@@ -17,6 +17,7 @@ from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import KDEF_EXPRESSIONS, Face, face_styles, held_out_identities, read_kdef, read_yale
 from kepkreator.data.styles import qmnist_styles
+from kepkreator.hub import setting_problem
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,11 @@ class FaceData:
         return faces
 
     def load(self, data_dir: Path | str | None = None) -> AttributeSet:
-        return face_styles(self.faces(data_dir), holdout=self.holdout, seed=self.split_seed)
+        data = face_styles(self.faces(data_dir), holdout=self.holdout, seed=self.split_seed)
+        problem = setting_problem("schema", [[name, values] for name, values in data.schema.items()], None)
+        if problem:  # a model of these faces is checked by the same rule when it is loaded: refuse it now
+            raise DataError(f"these faces cannot make a model that loads: its schema {problem}; rename the files")
+        return data
 
 
 KINDS = {"qmnist": QmnistData, "yale": FaceData, "kdef": FaceData}
