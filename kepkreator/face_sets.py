@@ -65,6 +65,8 @@ def write_shard(model: AttributeModel, spec: FaceSet, shard: int, data: Path) ->
                                        "weight_a": round(1 - face.weight_b, 6), "identity_b": face.identity_b,
                                        "weight_b": face.weight_b, "condition": face.condition,
                                        "transform": face.transform}) + "\n")
+    if final.exists():  # a shard found broken (rows or files missing): replaced whole
+        shutil.rmtree(final)
     os.replace(partial, final)
     return len(faces)
 
@@ -75,8 +77,10 @@ def write_set(model: AttributeModel, spec: FaceSet, out: Path, process: int = 0,
     data = out / "data"
     data.mkdir(parents=True, exist_ok=True)
     for leftover in data.glob(".shard-*.partial-*"):
-        owner = int(leftover.name.rsplit("-", 1)[1])
-        if owner == os.getpid() or not process_alive(owner):
+        owner = leftover.name.rsplit("-", 1)[1]
+        if not owner.isdigit():
+            continue  # not a name this tool writes: left alone
+        if int(owner) == os.getpid() or not process_alive(int(owner)):
             shutil.rmtree(leftover, ignore_errors=True)
     mine = range(process, spec.shards, processes)
     missing = missing_shards(spec, out)
@@ -89,7 +93,19 @@ def write_set(model: AttributeModel, spec: FaceSet, out: Path, process: int = 0,
 
 def missing_shards(spec: FaceSet, out: Path) -> set[int]:
     """The shards of the set not yet whole under `out`."""
-    return {k for k in range(spec.shards) if not (out / "data" / SHARD.format(k) / "metadata.jsonl").exists()}
+    return {k for k in range(spec.shards) if not shard_whole(spec, out, k)}
+
+
+def shard_whole(spec: FaceSet, out: Path, shard: int) -> bool:
+    """Whether a shard holds its metadata.jsonl with a row for each of its faces and each face's PNG."""
+    folder = out / "data" / SHARD.format(shard)
+    expected = [f"face-{index:07d}.png" for index in spec.shard_range(shard)]
+    try:
+        rows = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
+        names = [row["file_name"] for row in rows]
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    return names == expected and all((folder / name).is_file() for name in names)
 
 
 def check_settings(out: Path, spec: FaceSet, weights: str) -> None:
@@ -98,7 +114,13 @@ def check_settings(out: Path, spec: FaceSet, weights: str) -> None:
     wanted = {"weights": weights, **spec.__dict__, "conditions": list(spec.conditions or []),
               "transforms": list(spec.transforms or [])}
     if record.exists():
-        saved = json.loads(record.read_text())
+        try:
+            saved = json.loads(record.read_text())
+        except (OSError, ValueError) as err:
+            raise InputError(f"{record} is damaged ({type(err).__name__}): delete {out} or choose another --out") \
+                from err
+        if not isinstance(saved, dict):
+            raise InputError(f"{record} is damaged (not a record of settings): delete {out} or choose another --out")
         changed = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
         if changed:
             raise InputError(f"{out} holds a set made with other settings ({', '.join(changed)}); resume it with "

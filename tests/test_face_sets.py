@@ -2,6 +2,7 @@
 the same whether written by one process or two or resumed after a kill, and pushes them as a dataset (offline here,
 so the push fails clearly and keeps the set)."""
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -67,12 +68,14 @@ def test_a_killed_run_resumes_to_the_same_set_and_leaves_no_partial_shard(one_pr
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--count", "0"], "argument --count: must be a whole number of at least 1, got 0"),
+    (["--count", "0"], "argument --count: must be a whole number from 1 to 10000000, got 0"),
     (["--count", "6000", "--out", "x.zip"], "a .zip holds up to 5000 faces, got --count 6000"),
     (["--blend", "2"], "argument --blend: must be a number from 0 to 1, got 2"),
-    (["--shard-size", "0"], "argument --shard-size: must be a whole number of at least 1, got 0"),
+    (["--shard-size", "0"], "argument --shard-size: must be a whole number from 1 to 10000000, got 0"),
     (["--push-to-hub", "nobody"], "--push-to-hub takes OWNER/NAME"),
     (["--out", "x3.png"], "--out names a .zip or a folder, got x3.png"),
+    (["--count", "1000000000000000"], "argument --count: must be a whole number from 1 to 10000000"),
+    (["--count", "1000000", "--shard-size", "1"], "makes over 100,000 shards: give a larger --shard-size"),
 ])
 def test_bad_flags_get_one_line(flags, message, tmp_path, capsys):
     from kepkreator.augment import main
@@ -108,3 +111,32 @@ def test_a_zip_from_the_command_carries_the_weights_terms(tmp_path):
     with zipfile.ZipFile(tmp_path / "faces.zip") as archive:
         assert "non-commercial" in archive.read("LICENSE.md").decode()
         assert sorted(archive.namelist()) == ["LICENSE.md", "face-00000.png", "face-00001.png", "labels.csv"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda out: (out / "set.json").write_text('{"weights": "gcn-ya'), "set.json is damaged (JSONDecodeError)"),
+    (lambda out: (out / "set.json").write_text("[1, 2]"), "set.json is damaged (not a record of settings)"),
+])
+def test_a_damaged_set_record_gets_one_line(one_process, tmp_path, damage, message, capsys):
+    from kepkreator.augment import main
+
+    out = tmp_path / "faces"
+    shutil.copytree(one_process, out)
+    damage(out)
+    with pytest.raises(SystemExit) as stop:
+        main([*SET[1:], "--out", str(out)])
+    said = capsys.readouterr().err
+    assert stop.value.code == 2 and message in said and len(said.strip().splitlines()) == 1
+
+
+def test_a_shard_is_whole_only_with_every_row_and_file_and_a_broken_one_is_written_again(one_process, tmp_path):
+    from kepkreator.augment import main
+
+    out = tmp_path / "faces"
+    shutil.copytree(one_process, out)
+    (out / "data" / "shard-00001" / "metadata.jsonl").write_text("")  # empty: not whole
+    (out / "data" / "shard-00002" / "face-0000023.png").unlink()  # a file missing: not whole
+    (out / "data" / ".shard-00000.partial-abc").mkdir()  # not a name the tool writes: left alone
+    main([*SET[1:], "--out", str(out)])
+    assert contents(out) == contents(one_process)
+    assert (out / "data" / ".shard-00000.partial-abc").is_dir()
