@@ -59,3 +59,118 @@ def test_too_few_values_or_no_list_get_one_line(http, endpoint):
         kind, reply = call(http, endpoint, data)
         assert kind == "refused" and f"/{endpoint} takes" in reply
         check_reply(kind, reply)
+
+
+def join(app_url: str, fn_index, data, session: str = "fuzz") -> tuple[int, object]:
+    """POST queue/join as the page does, then read the event stream up to its end: (status, outcome), the outcome
+    being the join's refusal, or the completed event's output."""
+    with httpx.Client(base_url=app_url, timeout=120) as client:
+        joined = client.post("gradio_api/queue/join", json={"data": data, "fn_index": fn_index, "event_data": None,
+                                                            "trigger_id": None, "session_hash": session})
+        if joined.status_code != 200:
+            return joined.status_code, joined.json()
+        event_id = joined.json()["event_id"]
+        with client.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line[5:])
+                    if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                        return 200, message
+                    if message.get("msg") == "close_stream":
+                        break
+    return 200, None
+
+
+def test_every_handler_reachable_by_fn_index_answers_a_result_or_one_line(app_url):
+    """The page's private handlers too (a colour picker's, an example's), with any values; and indexes that name
+    no handler."""
+    config = httpx.get(app_url + "config", timeout=60).json()
+    indexes = [dependency["id"] for dependency in config["dependencies"]]
+    for index in indexes:
+        for data in ([], ["notacolour"] * 12, [LONG] * 12, [None] * 12, [{"a": 1}] * 12, [-1e300] * 12):
+            status, outcome = join(app_url, index, data)
+            if status != 200:
+                check_reply("refused", outcome["error"])
+            else:
+                assert outcome is not None, (index, data)
+                if not outcome["success"]:
+                    check_reply("error", outcome["output"].get("error"))
+    for index in (max(indexes) + 1, 99, -1, "7", None, True):
+        status, outcome = join(app_url, index, [1])
+        assert status == 422 and "fn_index must name one of this page's handlers" in outcome["error"]
+
+
+@pytest.mark.parametrize("path, status", [
+    ("gradio_api/run/handwrite", 403), ("gradio_api/run/handwrite/", 403), ("gradio_api/api/handwrite", 403),
+    ("gradio_api//run/export_faces", 403), ("gradio_api/upload", 403), ("gradio_api/upload/", 403),
+    ("gradio_api/process_recording", 403), ("gradio_api/component_server", 404), ("gradio_api/vibe-code", 404),
+    ("login", 404), ("gradio_api/run-history/connect", 404),
+])
+def test_routes_that_skip_the_queue_or_store_files_are_closed_however_spelled(app_url, path, status):
+    replied = httpx.post(app_url + path, json={"data": ["2026"]}, timeout=60)
+    assert replied.status_code == status
+    check_reply("refused", replied.json()["error"])
+
+
+@pytest.mark.parametrize("path", ["gradio_api/call/handwrite/", "gradio_api/call/v2/handwrite",
+                                  "gradio_api//call/handwrite"])
+def test_every_spelling_of_a_call_is_checked(app_url, path):
+    replied = httpx.post(app_url + path, json={"data": [1]}, timeout=60)
+    assert replied.status_code == 422 and "/handwrite takes 10 values" in replied.json()["error"]
+    big = httpx.post(app_url + path, content=b'{"data": ["' + b"7" * 3_000_000 + b'"]}', timeout=60)
+    assert big.status_code == 413 and "over 2,000,000 bytes" in big.json()["error"]
+
+
+def test_a_body_sent_a_byte_at_a_time_is_refused_before_it_costs_the_server(app_url):
+    """Chunked, one byte a chunk, each on its own: the guard stops reading after 2,000 pieces and answers."""
+    import socket
+    import threading
+    import time
+
+    host, port = app_url.split("//")[1].rstrip("/").split(":")
+    body = b'{"data": ["' + b"7" * 5000 + b'"]}'
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sendall(b"POST /gradio_api/call/handwrite HTTP/1.1\r\nHost: app\r\nContent-Type: application/json"
+                           b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+        def trickle():
+            try:
+                for byte in body:
+                    connection.sendall(b"1\r\n" + bytes([byte]) + b"\r\n")
+                    time.sleep(0.0005)
+                connection.sendall(b"0\r\n\r\n")
+            except OSError:
+                pass  # the server answered and closed: nothing more to send
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        answer = b""
+        while b"}" not in answer:
+            piece = connection.recv(4096)
+            if not piece:
+                break
+            answer += piece
+        sender.join()
+    assert answer.startswith(b"HTTP/1.1 408") and b"send it whole" in answer, answer[:300]
+
+
+def test_monitoring_is_closed(app_url):
+    for path in ("monitoring", "monitoring/summary", "gradio_api/monitoring/summary"):
+        replied = httpx.get(app_url + path, timeout=60)
+        assert replied.status_code == 404 and "Monitoring is not served" in replied.json()["error"]
+
+
+def test_run_predict_serves_only_the_handlers_that_run_outside_the_queue(app_url):
+    """The page fills the text box from an example through /run/predict; no drawing may skip the queue there."""
+    config = httpx.get(app_url + "config", timeout=60).json()
+    unqueued = [d["id"] for d in config["dependencies"] if d.get("queue") is False]
+    drawing = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "handwrite")
+    assert unqueued
+    for index, data in ((unqueued[0], [0]), (drawing, ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24])):
+        replied = httpx.post(app_url + "gradio_api/run/predict", timeout=60,
+                             json={"data": data, "fn_index": index, "session_hash": "fuzz"})
+        if index == drawing:
+            assert replied.status_code == 422 and "runs in the queue" in replied.json()["error"]
+        else:
+            assert replied.status_code == 200, replied.text

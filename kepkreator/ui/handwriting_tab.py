@@ -61,4 +61,5 @@ def build(handwriter: Handwriter) -> None:
     page = wire(draw, inputs, [output], status, event_triggers, api_name="handwrite")
     new_style.click(lambda: random.randrange(1_000_000), None, seed, api_visibility="private")
     examples = gr.Examples([[e] for e in EXAMPLES], inputs=[text], label="Examples: click one to draw it")
-    examples.load_input_event.then(page, inputs, [output, status], api_visibility="private", scroll_to_output=True)
+    examples.load_input_event.then(page, inputs, [output, status], api_visibility="private", scroll_to_output=True,
+                                   preprocess=False)

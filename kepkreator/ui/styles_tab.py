@@ -10,7 +10,7 @@ from kepkreator.attributes import AttributeGlyphs, AttributeModel, brightness, d
 from kepkreator.attributes import blend as mixed
 from kepkreator.handwriting import Layout, Style, write
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
-from kepkreator.ui.wiring import drawing, first_drawing, parse_colour, status_line, wire
+from kepkreator.ui.wiring import drawing, first_drawing, parse_colour, status_line, user_errors, wire
 from kepkreator.ui.files import image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
@@ -100,7 +100,7 @@ def build(model: AttributeModel) -> None:
         draw = functools.partial(style_digit, model)
         image, status, labels = drawing_and_readback(model, draw, inputs, "st", "Generated", {"writer": 5})
     wire(draw, inputs, [image, *labels], status, [draw_button.click, *(c.change for c in inputs)], "style_digit")
-    picker.change(picked_colour, picker, [red, green, blue], api_visibility="private")
+    picker.change(user_errors(picked_colour), picker, [red, green, blue], api_visibility="private", preprocess=False)
 
     with gr.Accordion("Write a number in this hand", open=True):
         with gr.Row():

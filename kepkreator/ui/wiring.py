@@ -111,14 +111,14 @@ def stored(fn):
 def wire(fn, inputs: list, outputs: list, status: gr.Markdown, triggers: list, api_name: str):
     """Run `fn` on the page when any trigger fires (keeping the last drawing on a mistake), and expose it to API
     clients as `api_name` (where a mistake is an error). The API's own trigger is a hidden button, so clients and
-    the page never share an event's error handling. The API's values reach `fn` as sent (no preprocessing), so a
-    wrong type is answered by the handler's own checks with a message, never by an error without one. Returns the
-    page's handler, for other events to reuse."""
+    the page never share an event's error handling. Values reach `fn` as sent (no preprocessing), on the page's
+    event as through the API, so a wrong type from any client is answered by the handler's own checks with a
+    message, never by an error without one. Returns the page's handler, for other events to reuse."""
     fn = render_workers.register(stored(fn) if Serving.stored_results else fn)
     gr.Button(visible=False).click(user_errors(fn), inputs, outputs, api_name=api_name, preprocess=False)
     page = keeps_last_drawing(fn, len(outputs))
     gr.on(triggers, page, inputs, [*outputs, status], api_visibility="private", trigger_mode="always_last",
-          scroll_to_output=True)
+          scroll_to_output=True, preprocess=False)
     return page
 
 
