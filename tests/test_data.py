@@ -1,5 +1,6 @@
 import gzip
 
+import numpy as np
 import pytest
 import torch
 
@@ -53,3 +54,24 @@ def test_emnist_letters_read_upright_with_zero_based_labels(emnist_letters_dir):
     assert data.labels.min() == 0 and data.labels.max() == 25
     # The fixture stores a bar in column 4 + i; read upright it is a row.
     assert (data.images[3, 7] == 255).all() and data.images[3, :, 0].sum() == 255
+
+
+def test_an_idx_gzip_that_claims_or_holds_more_than_it_may_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    """A 1 MB .gz whose header claims 1.3 M images wrote 974 MB into the cache and left it there."""
+    import struct
+
+    monkeypatch.setenv("KEPKREATOR_CACHE", str(tmp_path / "cache"))
+    from tests.conftest import write_idx
+
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(10, dtype=np.uint8))
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz", "wb") as bomb:
+        bomb.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 1_300_000, 28, 28) + bytes(10_000_000))
+    with pytest.raises(DataError, match=r"claims 1300000 x 28 x 28 items, more than any dataset this project reads"):
+        load_qmnist_test(tmp_path / "data")
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz", "wb") as longer:
+        longer.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 10, 28, 28) + bytes(20 * 28 * 28))
+    with pytest.raises(DataError, match="inflates to more bytes than its header says"):
+        load_qmnist_test(tmp_path / "data")
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and "images" in p.name]

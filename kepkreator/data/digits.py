@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
-import shutil
+import struct
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,27 @@ def _find_idx(root: Path, folders: list[str], stem: str) -> Path | None:
     return None
 
 
+# What an IDX file of these datasets can be: EMNIST's largest split has 814,255 images of 28x28; QMNIST's labels
+# are 8 columns. A header beyond these is a damaged file, or a small .gz made to inflate without end.
+MAX_ITEMS = 1_000_000
+MAX_SIDE = 64
+IDX_ITEM_BYTES = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}
+
+
+def idx_size(header: bytes, path: Path) -> int:
+    """The bytes an IDX file must hold, from its header (magic: 0, 0, type, dimensions; then each dimension)."""
+    if len(header) < 4 or header[:2] != b"\0\0" or header[2] not in IDX_ITEM_BYTES or not 1 <= header[3] <= 3:
+        raise DataError(f"{path} is not an IDX file (its header is {header[:4].hex()})")
+    dims = struct.unpack(f">{header[3]}I", header[4:4 + 4 * header[3]])
+    if dims[0] > MAX_ITEMS or any(d > MAX_SIDE for d in dims[1:]):
+        raise DataError(f"{path} claims {' x '.join(map(str, dims))} items, more than any dataset this project "
+                        f"reads (at most {MAX_ITEMS:,} of side {MAX_SIDE}); replace it with a fresh copy")
+    return 4 + 4 * len(dims) + math.prod(dims) * IDX_ITEM_BYTES[header[2]]
+
+
 def _uncompressed(path: Path) -> Path:
-    """torchvision's IDX readers take plain files: inflate a .gz once into the cache."""
+    """torchvision's IDX readers take plain files: inflate a .gz once into the cache, no further than its header
+    says it holds, leaving nothing behind when it is not what it says."""
     if path.suffix != ".gz":
         return path
     stat = path.stat()
@@ -84,9 +104,23 @@ def _uncompressed(path: Path) -> Path:
         partial = target.with_suffix(f".{os.getpid()}.partial")
         try:
             with gzip.open(path, "rb") as src, open(partial, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-        except (OSError, EOFError) as err:
+                header = src.read(16)
+                size = idx_size(header, path)
+                dst.write(header)
+                written = len(header)
+                while written <= size:
+                    chunk = src.read(1 << 20)
+                    if not chunk:
+                        break
+                    dst.write(chunk)
+                    written += len(chunk)
+            if written != size:
+                raise DataError(f"{path} inflates to {'more' if written > size else 'fewer'} bytes than its header "
+                                f"says ({size:,}); replace it with a fresh copy")
+        except (OSError, EOFError, DataError) as err:
             partial.unlink(missing_ok=True)
+            if isinstance(err, DataError):
+                raise
             raise DataError(f"{path} is not a readable gzip file ({err}); replace it with a fresh copy") from err
         os.replace(partial, target)
     return target
