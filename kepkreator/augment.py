@@ -61,6 +61,9 @@ def main(argv=None) -> None:
     except (InputError, WeightsError) as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(2)
+    except OSError as err:
+        print(f"error: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def export_set(model: AttributeModel, args) -> None:

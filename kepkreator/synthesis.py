@@ -83,7 +83,8 @@ def to_png(image: torch.Tensor) -> bytes:
 
 def export_zip(faces: list[Synthetic], path: Path, licence: Path | None = None) -> Path:
     """Write the faces, their labels.csv and the terms of the weights that drew them (`licence`, the weights'
-    LICENSE.md, when they have one) into a zip, atomically: a partial file is never left under `path`'s name."""
+    LICENSE.md, when they have one) into a zip, atomically: a partial file is never left under `path`'s name, and
+    nothing is left when the write fails (the OSError is raised)."""
     path = Path(path)
     if path.suffix.lower() != ".zip":
         raise InputError(f"the export must be a .zip file, got {path.name}")
@@ -103,8 +104,8 @@ def export_zip(faces: list[Synthetic], path: Path, licence: Path | None = None) 
             if licence is not None:
                 archive.write(licence, "LICENSE.md")
         os.replace(partial, path)
-    except OSError as err:
+    except OSError:  # a full disk, a folder that went away: the caller says so in its own words
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {err.strerror or err}") from err
+        raise
     return path

@@ -82,3 +82,35 @@ def test_an_export_that_does_not_fit_leaves_nothing_behind(small_disk):
     assert result.returncode == 2
     assert f"error: cannot write {disk / 'faces.zip'}: No space left on device" in result.stderr
     assert list(disk.iterdir()) == []
+
+
+def test_a_full_disk_gives_the_visitor_a_message_and_the_app_leaves_nothing_behind(small_disk, monkeypatch):
+    """Exports fill Gradio's cache: each failed one says the disk is full and leaves no folder, the ones made stay
+    within the app's bound, and nothing the app wrote outlives it."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from tests.conftest import start_app
+
+    disk = small_disk.mount(6 * 1024 * 1024)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(disk))
+    proc, url = start_app()
+    try:
+        client = Client(url, download_files=False, verbose=False)
+        answers = []
+        for seed in range(6):  # 500 faces are some 1.4 MB zipped
+            try:
+                client.predict(500, 0.5, seed, api_name="/export_faces")
+                answers.append("saved")
+            except AppError as err:
+                answers.append(str(err))
+        assert answers[0] == "saved" and "The server's disk is full" in answers[-1], answers
+        exports = next(disk.glob("kepkreator-exports-*"))
+        assert all(any(folder.iterdir()) for folder in exports.iterdir())  # no empty folder of a failed write
+        copies = [p for p in disk.rglob("*")
+                  if p.is_file() and not p.relative_to(disk).parts[0].startswith("kepkreator-")]
+        assert not copies  # Gradio serves the zips where they are, copying none outside the bound
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not [p for p in disk.rglob("*") if p.is_file() or p.name.startswith("kepkreator-")]

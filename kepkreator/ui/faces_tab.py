@@ -11,7 +11,7 @@ from kepkreator.attributes import blend as mixed
 from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.imaging import blend_captions, labelled_grid, to_pil
 from kepkreator.ui.wiring import drawing, gives_memory_back, status_line, wire
-from kepkreator.ui.files import RecentFolders, image_file
+from kepkreator.ui.files import RecentFolders, gradio_cache, image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
 
@@ -111,6 +111,7 @@ def build(model: AttributeModel) -> None:
         export_button = gr.Button("Export zip")
         archive = gr.File(label="Faces and labels.csv")
         export_status = status_line("fb-export-status")
-        exports = RecentFolders("kepkreator-exports-", KEEP_EXPORTS)
+        # in Gradio's cache, so it serves each zip where it is instead of copying it outside the bound
+        exports = RecentFolders("kepkreator-exports-", KEEP_EXPORTS, parent=gradio_cache())
         wire(gives_memory_back(functools.partial(export, model, exports)), [count, export_blend, seed], [archive],
              export_status, [export_button.click], "export_faces")

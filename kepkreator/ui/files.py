@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -19,6 +20,10 @@ from PIL import Image
 from kepkreator.processes import process_alive
 
 T = TypeVar("T")
+
+
+class DiskFull(Exception):
+    """The server could not write a drawing or an export: its disk is full. Nothing of the request is left."""
 
 
 def file_name(text: str, fallback: str = "kepkreator") -> str:
@@ -70,7 +75,14 @@ class RecentFolders:
         except FileNotFoundError:  # a cache sweep removed the empty root
             self.root.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(dir=self.root))
-        result = fill(folder)
+        try:
+            result = fill(folder)
+        except BaseException as err:
+            remove(folder)  # a failed write leaves no folder outside the bound
+            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFull("The server's disk is full, so this could not be saved; please try again later.") \
+                    from err
+            raise
         if self.pinning:
             return result
         with self.lock:

@@ -12,7 +12,7 @@ import threading
 
 import gradio as gr
 
-from kepkreator.ui.files import image_file
+from kepkreator.ui.files import DiskFull, image_file
 from kepkreator.ui.workers import render_workers
 from kepkreator.validation import InputError
 
@@ -57,6 +57,9 @@ def user_errors(fn):
         except InputError as err:
             # Gradio renders the message as HTML, and it may quote the user's text.
             raise gr.Error(html.escape(str(err), quote=False), title="Check the input", print_exception=False) from None
+        except DiskFull as err:
+            log.error("%s", err)
+            raise gr.Error(str(err), title="Try again later", print_exception=False) from None
         except Exception:
             log.exception("request failed")
             raise gr.Error(APOLOGY, print_exception=False) from None
@@ -76,6 +79,9 @@ def keeps_last_drawing(fn, outputs: int):
             result = fn(*args)
         except InputError as err:
             return (*[gr.skip()] * outputs, warning(str(err)))
+        except DiskFull as err:
+            log.error("%s", err)
+            return (*[gr.skip()] * outputs, f"**Sorry:** {err}")
         except Exception:
             log.exception("request failed")
             return (*[gr.skip()] * outputs, f"**Sorry:** {APOLOGY}")
