@@ -149,6 +149,14 @@ def refusal(command: str, argv: list[str], capsys) -> str:
     return err
 
 
+def train_here(command: str, *argv: str) -> None:
+    """A training command's `train(argv)`, run in this process: the same code the command runs, without the
+    seconds an interpreter takes to import torch. Each script keeps one test that starts it as a command."""
+    import importlib
+
+    importlib.import_module(command).train(list(argv))
+
+
 def tensors(folder: Path, name: str = "model.safetensors") -> dict:
     return load_file(str(folder / name))
 

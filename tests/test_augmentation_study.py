@@ -5,7 +5,7 @@ import json
 import pytest
 
 from kepkreator.data.faces import held_out_identities
-from tests.conftest import refusal, run
+from tests.conftest import refusal, run, train_here
 
 TINY_GCN = ["--image-size", "32", "--steps", "2", "--batch-size", "16", "--width", "8", "--classifier-width", "8"]
 TINY_STUDY = ["--seeds", "2", "--steps", "3", "--synthetic", "8"]
@@ -14,7 +14,7 @@ TINY_STUDY = ["--seeds", "2", "--steps", "3", "--synthetic", "8"]
 @pytest.fixture(scope="module")
 def yale_study_gcn(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gcn-study")
-    run("train.gcn", "--dataset", "yale", "--exclude-identities", "3", *TINY_GCN, "--output-dir", str(folder))
+    train_here("train.gcn", "--dataset", "yale", "--exclude-identities", "3", *TINY_GCN, "--output-dir", str(folder))
     return folder
 
 
@@ -31,12 +31,12 @@ def test_the_study_tests_on_people_the_generator_never_saw(yale_study_gcn, tmp_p
 
 def test_a_kdef_generator_is_studied_on_the_users_copy(kdef_dir, tmp_path):
     gcn = tmp_path / "gcn"
-    run("train.gcn", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--exclude-identities", "1", *TINY_GCN,
-        "--output-dir", str(gcn))
+    train_here("train.gcn", "--dataset", "kdef", "--data-dir", str(kdef_dir), "--exclude-identities", "1", *TINY_GCN,
+               "--output-dir", str(gcn))
     missing = run("studies.augmentation_study", "--gcn", str(gcn), *TINY_STUDY, check=False)  # the real command
     assert missing.returncode == 2 and "KDEF is not redistributable: pass --data-dir" in missing.stderr
-    run("studies.augmentation_study", "--gcn", str(gcn), "--data-dir", str(kdef_dir), *TINY_STUDY,
-        "--out", str(tmp_path / "study"))
+    train_here("studies.augmentation_study", "--gcn", str(gcn), "--data-dir", str(kdef_dir), *TINY_STUDY,
+               "--out", str(tmp_path / "study"))
     assert len(json.loads((tmp_path / "study.json").read_text())["test_identities"]) == 1
 
 

@@ -5,7 +5,7 @@ import json
 
 from kepkreator.cards import check_card, figure_differences, one_reading_apart, results_markdown
 from kepkreator.evaluate import main as evaluate_main
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, train_here
 
 
 def test_results_md_is_what_the_cards_command_writes_from_the_records():
@@ -32,9 +32,9 @@ def test_a_tiny_models_card_is_what_its_command_measures(kdef_dir, tmp_path, cap
     card's check measures it again and finds it the same, and finds a figure changed by hand."""
     data = ["--dataset", "kdef", "--data-dir", str(kdef_dir), "--image-size", "32"]
     gcn, judge = tmp_path / "gcn", tmp_path / "judge"
-    run("train.gcn", *data, "--steps", "2", "--batch-size", "8", "--width", "8", "--classifier-width", "8",
+    train_here("train.gcn", *data, "--steps", "2", "--batch-size", "8", "--width", "8", "--classifier-width", "8",
         "--d-width", "8", "--output-dir", str(gcn))
-    run("train.fisherfaces", *data, "--output-dir", str(judge))
+    train_here("train.fisherfaces", *data, "--output-dir", str(judge))
     evaluate_main(["faces", "--weights", str(gcn), "--judge", str(judge), "--data-dir", str(kdef_dir), "--write-card"])
     printed, progress = capsys.readouterr()
     assert "1 held-out (identity, condition) pairs x 8 transforms = 16 faces, 32x32." in printed

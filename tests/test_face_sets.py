@@ -86,19 +86,25 @@ def test_bad_flags_get_one_line(flags, message, tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
-def test_other_settings_never_resume_a_set(one_process, tmp_path):
+def test_other_settings_never_resume_a_set(one_process, tmp_path, capsys):
+    from kepkreator.augment import main
+
     out = tmp_path / "faces"
-    run(*SET, "--out", str(out))
-    other = run(*SET[:-1], "4", "--out", str(out), check=False)
-    assert other.returncode == 2 and "holds a set made with other settings (seed)" in other.stderr
+    shutil.copytree(one_process, out)
+    with pytest.raises(SystemExit) as stop:
+        main([*SET[1:-1], "4", "--out", str(out)])
+    assert stop.value.code == 2 and "holds a set made with other settings (seed)" in capsys.readouterr().err
 
 
-def test_a_push_offline_fails_clearly_and_keeps_the_set(tmp_path):
+def test_a_push_offline_fails_clearly_and_keeps_the_set(tmp_path, capsys):
+    from kepkreator.augment import main
+
     out = tmp_path / "faces"
-    result = run("kepkreator.augment", "--count", "3", "--out", str(out), "--push-to-hub", "someone/faces",
-                 env={"HF_HUB_OFFLINE": "1"}, check=False)
-    assert result.returncode == 2 and "push to someone/faces failed" in result.stderr
-    assert f"The set is kept in {out}" in result.stderr and len(json.loads((out / "set.json").read_text())) > 3
+    with pytest.raises(SystemExit) as stop:  # the tests run with HF_HUB_OFFLINE=1 (conftest)
+        main(["--count", "3", "--out", str(out), "--push-to-hub", "someone/faces"])
+    said = capsys.readouterr().err
+    assert stop.value.code == 2 and "push to someone/faces failed" in said
+    assert f"The set is kept in {out}" in said and len(json.loads((out / "set.json").read_text())) > 3
     assert os.path.exists(out / "data" / "shard-00000" / "metadata.jsonl")
 
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import start_app
-from kepkreator.ui.files import UNOWNED_AGE, sweep_leftovers
+from kepkreator.ui.files import UNOWNED_AGE, gradio_cache, sweep_leftovers
 
 
 def dead_pid() -> int:
@@ -30,7 +30,8 @@ def test_the_sweep_removes_only_what_no_running_server_owns(tmp_path):
 
 def test_sigterm_leaves_no_image_folders_behind():
     proc, _ = start_app()
-    owned = lambda: [p for p in Path(tempfile.gettempdir()).glob(f"kepkreator-*-{proc.pid}-*")]
+    places = (Path(tempfile.gettempdir()), gradio_cache())  # its exports and drawings live in Gradio's cache
+    owned = lambda: [p for place in places for p in place.glob(f"kepkreator-*-{proc.pid}-*")]
     assert owned(), "the server made no image folder to check"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0

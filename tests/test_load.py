@@ -24,8 +24,8 @@ def test_a_soak_leaves_files_memory_and_work_per_request_bounded(artifacts):
     proc, url = start_app()
     try:
         images = next(Path(gradio_cache()).glob(f"kepkreator-images-{proc.pid}-*"))
-        # 800 requests: past the 512 drawings the app keeps, in 8 rounds of 100 to show a slope in memory and CPU
-        result = soak(url, total=800, server_pid=proc.pid, files=images, clients=16, rounds=8)
+        # 640 requests: past the 512 drawings the app keeps, in 8 rounds of 80 to show a slope in memory and CPU
+        result = soak(url, total=640, server_pid=proc.pid, files=images, clients=16, rounds=8)
         # After more requests than the app keeps images, a new visitor's page still opens on its drawings.
         config = httpx.get(url + "config", timeout=60).json()
         opening = [c["props"]["value"]["url"] for c in config["components"]

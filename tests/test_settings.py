@@ -6,7 +6,7 @@ import pytest
 
 from kepkreator.data.digits import DataError
 from kepkreator.data.settings import FaceData, QmnistData, from_flags, from_record, record, recorded
-from tests.conftest import run
+from tests.conftest import train_here
 
 
 def test_flags_record_and_read_back_give_the_same_settings():
@@ -30,8 +30,9 @@ def test_a_misspelt_or_missing_key_is_an_error_that_names_it(change, message):
 
 
 def test_a_trained_model_records_its_data_and_an_old_record_is_refused(tmp_path):
-    run("train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "16", "--steps", "1", "--batch-size", "8",
-        "--width", "8", "--classifier-width", "8", "--split-seed", "4", "--output-dir", str(tmp_path))
+    train_here("train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "16", "--steps", "1",
+               "--batch-size", "8", "--width", "8", "--classifier-width", "8", "--split-seed", "4",
+               "--output-dir", str(tmp_path))
     assert recorded(tmp_path) == FaceData(image_size=32, split_seed=4)
     training = json.loads((tmp_path / "training.json").read_text())
     del training["data"]

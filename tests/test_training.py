@@ -10,7 +10,7 @@ import torch
 from kepkreator.data.attribute_sets import one_hot_parts
 from kepkreator.hub import load_model
 from kepkreator.models.gcn import AttributeGenerator
-from tests.conftest import ROOT, TINY, assert_same, refusal, run, tensors
+from tests.conftest import ROOT, TINY, assert_same, refusal, run, tensors, train_here
 
 
 def test_a_run_leaves_weights_card_samples_and_checkpoint(uninterrupted):
@@ -33,17 +33,17 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tm
     assert_same(tensors(uninterrupted, "checkpoint.safetensors"), tensors(tmp_path, "checkpoint.safetensors"))
 
 
-def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted):
-    again = run("train.cgan", *TINY, "--steps", "6", "--output-dir", str(uninterrupted), check=False)
-    assert again.returncode == 2 and "already holds a checkpoint at step 6: pass --resume" in again.stderr
-    other = run("train.cgan", *TINY, "--steps", "9", "--lr-g", "0.001", "--output-dir", str(uninterrupted), "--resume",
-                check=False)
-    assert other.returncode == 2 and "made with other settings (lr_g: 0.0002 -> 0.001)" in other.stderr
+def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted, capsys):
+    again = refusal("train.cgan", [*TINY, "--steps", "6", "--output-dir", str(uninterrupted)], capsys)
+    assert "already holds a checkpoint at step 6: pass --resume" in again
+    other = refusal("train.cgan", [*TINY, "--steps", "9", "--lr-g", "0.001", "--output-dir", str(uninterrupted),
+                                   "--resume"], capsys)
+    assert "made with other settings (lr_g: 0.0002 -> 0.001)" in other
 
 
 def test_letters_train_on_the_same_code_path(emnist_letters_dir, tmp_path):
-    run("train.cgan", "--dataset", "emnist-letters", "--data-dir", str(emnist_letters_dir), *TINY, "--steps", "2",
-        "--output-dir", str(tmp_path))
+    train_here("train.cgan", "--dataset", "emnist-letters", "--data-dir", str(emnist_letters_dir), *TINY,
+               "--steps", "2", "--output-dir", str(tmp_path))
     assert json.loads((tmp_path / "config.json").read_text())["classes"] == "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -57,7 +57,7 @@ def test_two_processes_through_torchrun(tmp_path):
 
 
 def test_judge_trains_on_the_same_loop(tmp_path):
-    run("train.judge", "--limit", "256", "--steps", "3", "--batch-size", "32", "--width", "8",
+    train_here("train.judge", "--limit", "256", "--steps", "3", "--batch-size", "32", "--width", "8",
         "--output-dir", str(tmp_path))
     assert json.loads((tmp_path / "config.json").read_text())["classes"] == "0123456789"
 
@@ -69,26 +69,28 @@ def test_the_judge_refuses_a_learning_rate_it_cannot_train_with(tmp_path):
 
 
 def test_gcn_trains_generator_and_cooperating_classifier(tmp_path):
-    run("train.gcn", "--limit", "128", "--steps", "3", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
+    train_here("train.gcn", "--limit", "128", "--steps", "3", "--batch-size", "16", "--width", "16",
+               "--classifier-width", "8",
         "--output-dir", str(tmp_path / "gcn"))
     config = json.loads((tmp_path / "gcn" / "config.json").read_text())
     assert [name for name, _ in config["schema"]] == ["digit", "writer", "colour", "transform"]
     assert len(config["schema"][1][1]) == 124
     assert (tmp_path / "gcn" / "classifier" / "model.safetensors").exists()
-    run("train.gcn", "--classifier-only", "--limit", "128", "--steps", "2", "--batch-size", "16",
+    train_here("train.gcn", "--classifier-only", "--limit", "128", "--steps", "2", "--batch-size", "16",
         "--classifier-width", "8", "--output-dir", str(tmp_path / "judge"))
     assert not (tmp_path / "judge" / "classifier").exists() and (tmp_path / "judge" / "model.safetensors").exists()
 
 
-def test_the_mix_term_teaches_the_generator_only(tmp_path):
+def test_the_mix_term_teaches_the_generator_only(tmp_path, capsys):
     """--mix-weight adds a term for the generator; the cooperating classifier still learns from real faces alone,
     so its weights match a run without the term bit for bit."""
     command = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit", "64", "--steps", "2",
                "--batch-size", "16", "--width", "8", "--classifier-width", "8", "--d-width", "8",
                "--adversarial-blend-weight", "0"]
-    run(*command, "--mix-weight", "0", "--output-dir", str(tmp_path / "plain"))
-    blended = run(*command, "--mix-weight", "0.5", "--output-dir", str(tmp_path / "blend"))
-    assert "mix=" in blended.stderr
+    train_here(*command, "--mix-weight", "0", "--output-dir", str(tmp_path / "plain"))
+    capsys.readouterr()
+    train_here(*command, "--mix-weight", "0.5", "--output-dir", str(tmp_path / "blend"))
+    assert "mix=" in capsys.readouterr().err
     assert_same(tensors(tmp_path / "plain" / "classifier"), tensors(tmp_path / "blend" / "classifier"))
     plain, blend = tensors(tmp_path / "plain"), tensors(tmp_path / "blend")
     assert any(not torch.equal(plain[k], blend[k]) for k in plain)
@@ -113,12 +115,11 @@ def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     assert not found.any() and values.tolist() == [faces.attributes[0, 0].item()]
 
 
-def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path):
+def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path, capsys):
     command = ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
                "--cooldown", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
-    run(*command, "--steps", "2")
-    longer = run(*command, "--steps", "4", "--resume", check=False)
-    assert longer.returncode == 2 and "schedule_steps: 2 -> 4" in longer.stderr
+    train_here(*command, "--steps", "2")
+    assert "schedule_steps: 2 -> 4" in refusal(command[0], [*command[1:], "--steps", "4", "--resume"], capsys)
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -139,11 +140,11 @@ def test_bad_gcn_flags_get_clear_messages(flags, message, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path):
-    result = run("train.cgan", *TINY, "--steps", "2", "--output-dir", str(tmp_path), "--push-to-hub", "someone/digits",
-                 env={"HF_HUB_OFFLINE": "1"}, check=False)
-    assert result.returncode == 2
-    assert "push to someone/digits failed" in result.stderr and f"The model is saved in {tmp_path}" in result.stderr
+def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path, capsys):
+    # the tests run with HF_HUB_OFFLINE=1 (conftest)
+    said = refusal("train.cgan", [*TINY, "--steps", "2", "--output-dir", str(tmp_path), "--push-to-hub",
+                                  "someone/digits"], capsys)
+    assert "push to someone/digits failed" in said and f"The model is saved in {tmp_path}" in said
     assert (tmp_path / "model.safetensors").exists()
 
 
@@ -185,12 +186,14 @@ ADVERSARIAL = ["train.gcn", "--dataset", "yale", "--image-size", "32", "--limit"
                "--checkpoint-every", "2"]
 
 
-def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resumes_exactly(tmp_path):
-    run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "whole"))
-    run(*ADVERSARIAL, "--steps", "2", "--output-dir", str(tmp_path / "split"))
+def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resumes_exactly(tmp_path, capsys):
+    train_here(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "whole"))
+    train_here(*ADVERSARIAL, "--steps", "2", "--output-dir", str(tmp_path / "split"))
+    capsys.readouterr()
     # --blend-norm only chooses how the saved model draws blends, so it may be added on resuming
-    resumed = run(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "split"), "--resume", "--blend-norm")
-    assert "resumed from step 2" in resumed.stdout + resumed.stderr and "d=" in resumed.stderr
+    train_here(*ADVERSARIAL, "--steps", "4", "--output-dir", str(tmp_path / "split"), "--resume", "--blend-norm")
+    resumed = capsys.readouterr()
+    assert "resumed from step 2" in resumed.out + resumed.err and "d=" in resumed.err
     checkpoint = tensors(tmp_path / "whole", "checkpoint.safetensors")
     assert any(k.startswith("module.discriminator.") for k in checkpoint)
     assert any(k.startswith("optim.discriminator.") for k in checkpoint)
@@ -386,9 +389,8 @@ def test_bad_model_flags_get_clear_messages(flags, message, tmp_path, capsys):
 def test_a_recipe_sets_defaults_and_flags_still_win(tmp_path):
     from train.recipes import RECIPES
 
-    result = run("train.gcn", "--recipe", "gcn-yale", "--steps", "1", "--limit", "16", "--batch-size", "8",
-                 "--cooldown", "0", "--output-dir", str(tmp_path))
-    assert result.returncode == 0
+    train_here("train.gcn", "--recipe", "gcn-yale", "--steps", "1", "--limit", "16", "--batch-size", "8",
+               "--cooldown", "0", "--output-dir", str(tmp_path))
     record = json.loads((tmp_path / "training.json").read_text())
     recorded = {**record["run_config"], **record["card"]["hyperparameters"]}
     for name, value in RECIPES["gcn-yale"].defaults().items():
@@ -416,7 +418,7 @@ def test_a_second_run_on_the_same_folder_stops_at_once_naming_the_first(tmp_path
         first.kill()  # killed: its lock stays behind, naming a process that no longer runs
         first.wait()
     assert (tmp_path / ".run.lock").read_text() == str(first.pid)
-    run(*command, "--steps", "2")  # a lock of a run that died is taken over
+    train_here(*command, "--steps", "2")  # a lock of a run that died is taken over
     assert (tmp_path / "model.safetensors").exists() and not (tmp_path / ".run.lock").exists()
 
 
