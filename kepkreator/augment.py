@@ -16,13 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from kepkreator.attributes import AttributeModel
-from kepkreator.hub import WeightsError
-from kepkreator.synthesis import MAX_EXPORT, export_zip, synthesize
-from kepkreator.validation import HelpWithDefaults, InputError, number_flag, seed_flag
+from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
 
+MAX_EXPORT = 5000  # faces in one zip, which is written whole; a folder set has no bound but the disk
 MAX_SET = 10_000_000  # faces in a folder set: some 15 GB of PNGs, 13 hours at this machine's 208 faces/s
 MAX_SHARDS = 100_000  # folders in data/; each is listed and checked when a set resumes
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m kepkreator.augment", description=__doc__.split("\n\n")[0],
@@ -50,10 +49,17 @@ def main(argv=None) -> None:
                      "shards: give a larger --shard-size")
     if args.push_to_hub and (zipped or args.push_to_hub.count("/") != 1):
         parser.error("--push-to-hub takes OWNER/NAME and uploads a folder set, not a .zip")
+    # torch loads only now: --help and a wrong flag answer at once
+    from kepkreator.attributes import AttributeModel
+    from kepkreator.hub import WeightsError
+    from kepkreator.synthesis import export_zip, synthesize
+    from kepkreator.validation import InputError
+
     try:
         model = AttributeModel.from_pretrained(args.weights)
         if zipped:
-            faces = synthesize(model, args.count, args.seed, args.blend, args.conditions, args.transforms)
+            faces = synthesize(model, args.count, args.seed, args.blend, args.conditions, args.transforms,
+                               progress=True)
             path = export_zip(faces, args.out, model.licence)
             print(f"wrote {len(faces)} faces and labels.csv to {path}")
         else:
@@ -66,12 +72,14 @@ def main(argv=None) -> None:
         raise SystemExit(2)
 
 
-def export_set(model: AttributeModel, args) -> None:
+def export_set(model, args) -> None:
     """The sharded set, this process's share of it; the main process waits for the others, then writes the card
     and pushes."""
     from accelerate import PartialState
 
     from kepkreator import face_sets
+    from kepkreator.synthesis import synthesize
+    from kepkreator.validation import InputError
 
     state = PartialState(cpu=True)
     spec = face_sets.FaceSet(args.count, args.shard_size, args.seed, args.blend,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
@@ -19,7 +20,6 @@ from kepkreator.data.attribute_sets import two_values
 from kepkreator.imaging import to_pil
 from kepkreator.validation import InputError
 
-MAX_EXPORT = 5000  # faces in one zip, which is written whole; a folder set has no bound but the disk
 
 
 @dataclass
@@ -34,7 +34,8 @@ class Synthetic:
 
 
 def synthesize(model: AttributeModel, count: int, seed: int = 0, blend: float = 0.5,
-               conditions: list[str] | None = None, transforms: list[str] | None = None) -> list[Synthetic]:
+               conditions: list[str] | None = None, transforms: list[str] | None = None,
+               progress: bool = False) -> list[Synthetic]:
     """`count` faces, each a blend of two different random identities.
 
     Args:
@@ -43,6 +44,7 @@ def synthesize(model: AttributeModel, count: int, seed: int = 0, blend: float = 
         seed: the identities, conditions and transforms drawn; the same seed draws the same faces.
         blend: the second identity's weight, from 0 to 1.
         conditions, transforms: the values to draw from (default: every condition, the upright face).
+        progress: show a progress bar (for a command; the app draws at most 500).
 
     Returns:
         `count` Synthetic faces, each with its image (C x H x W in [0, 1]) and labels.
@@ -65,7 +67,7 @@ def synthesize(model: AttributeModel, count: int, seed: int = 0, blend: float = 
     c = torch.randint(0, len(conditions), (count,), generator=rng)
     t = torch.randint(0, len(transforms), (count,), generator=rng)
     out = []
-    for start in range(0, count, 256):
+    for start in tqdm(range(0, count, 256), desc="faces", unit_scale=256, disable=not progress, dynamic_ncols=True):
         rows = range(start, min(start + 256, count))
         vectors = torch.cat([model.vector(identity=mixed(identities[a[i]], identities[b[i]], blend),
                                           condition=conditions[c[i]], transform=transforms[t[i]]) for i in rows])
