@@ -25,6 +25,7 @@ def test_a_recipe_holds_the_settings_of_its_shipped_run(name):
     ("train.gcn", [], "gcn-qmnist"),
     ("train.gcn", ["--dataset", "yale"], "gcn-yale"),
     ("train.gcn", ["--dataset", "kdef"], "gcn-yale"),
+    ("train.cgan", ["--dataset", "emnist-letters"], "cgan-mnist"),
     ("train.gcn", ["--dataset", "yale", "--classifier-only"], "judge-yale"),
     ("train.gcn", ["--classifier-only"], "judge-qmnist-styles"),
     ("train.cgan", [], "cgan-mnist"),
@@ -39,7 +40,8 @@ def test_without_a_recipe_a_script_trains_what_it_ships(script, argv, recipe):
     for name, value in RECIPES[recipe].defaults().items():
         if name != "dataset" or not argv:
             assert getattr(args, name) == value, name
-    assert str(args.output_dir) == f"runs/{recipe}"  # never weights/ by default
+    other_data = [arg for arg in argv if arg in ("kdef", "emnist-letters")]
+    assert str(args.output_dir) == "-".join([f"runs/{recipe}", *other_data])  # never weights/ by default
 
 
 def test_steps_scale_the_recipes_cooldown_unless_it_is_given(capsys):

@@ -5,7 +5,7 @@
 
 A recipe only sets a script's defaults, so any flag given on the command line wins. Without --recipe a script
 starts from the recipe of the model it ships for that data (`python -m train.gcn --dataset yale` is gcn-yale). A
-run writes into runs/RECIPE unless --output-dir says otherwise, so no training overwrites a shipped model by
+run writes into runs/RECIPE (runs/RECIPE-DATASET on other data) unless --output-dir says otherwise, so no training overwrites a shipped model by
 accident. --steps scales the recipe's step-counted settings (its cooldown) unless they are given too. The README's
 table, the benchmark, the split study and the model cards all read this file: a recipe change shows in one diff.
 """
@@ -146,7 +146,8 @@ def parse_with_recipe(parser: argparse.ArgumentParser, script: str, argv=None) -
             if setting in recipe and not given(argv, "--" + setting.replace("_", "-")):
                 setattr(args, setting, round(recipe[setting] * args.steps / recipe["steps"]))
     if args.output_dir is None:
-        args.output_dir = Path("runs") / name
+        dataset, shipped = getattr(args, "dataset", None), recipe.get("dataset", parser.get_default("dataset"))
+        args.output_dir = Path("runs") / (f"{name}-{dataset}" if dataset != shipped else name)
     elif args.output_dir.resolve().parent == SHIPPED:
         print(f"note: --output-dir {args.output_dir} replaces the shipped model there", file=sys.stderr)
     return args
