@@ -12,7 +12,7 @@ from kepkreator.hub import load_model
 from kepkreator.data.transforms import TRANSFORMS, dihedral, undo
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from tests.conftest import ROOT, refusal, run, train_here
-from train.fisherfaces import by_condition
+from train.fisherfaces_task import by_condition
 
 
 @pytest.fixture(scope="module")

@@ -226,7 +226,7 @@ def face_task(faces, **changes):
 
     from accelerate import Accelerator
 
-    from train.gcn import GCNTask
+    from train.gcn_task import GCNTask
 
     return GCNTask(argparse.Namespace(**{**FACE_TASK, **changes}), faces, Accelerator(cpu=True))
 
@@ -341,7 +341,7 @@ def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data
     from accelerate import Accelerator
 
     from kepkreator.data.styles import qmnist_styles
-    from train.gcn import GCNTask
+    from train.gcn_task import GCNTask
 
     data = qmnist_styles(data_dir, holdout=0.1, seed=0)
     train = data.train

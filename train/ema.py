@@ -11,7 +11,6 @@ import copy
 import torch
 from torch import nn
 
-from train.loop import DECAY
 
 
 class MovingAverage:
@@ -28,10 +27,3 @@ class MovingAverage:
             averaged.lerp_(current, 1 - self.decay)
         for averaged, current in zip(self.average.buffers(), self.network.buffers()):
             averaged.copy_(current)
-
-
-def add_average_arguments(parser, decay: float = 0.999) -> None:
-    parser.add_argument("--ema-decay", type=DECAY, default=decay,
-                        help=f"decay of the generator's moving average, from 0 to below 1 (default {decay})")
-    parser.add_argument("--save-generator", choices=["raw", "ema"], default="raw",
-                        help="which generator the final model is: the trained one or its moving average")

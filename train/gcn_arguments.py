@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import argparse
 
-from kepkreator.data.faces import KDEF_ANGLES, KDEF_EXPRESSIONS
-from kepkreator.models.gcn import base_size
+from kepkreator.data.catalog import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
-from train.loop import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
+from train.flags import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
 from train.recipes import parse_with_recipe
 
 DESCRIPTION = "Train the Generative Cooperative Net (attributes -> image) or its independent judge."
@@ -37,6 +36,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def check_data_arguments(args: argparse.Namespace) -> None:
+    from kepkreator.models.gcn import base_size  # torch: loaded once the flags have parsed
+
     try:
         base_size(args.image_size)  # the sides the generator can draw
     except ValueError as err:

@@ -5,9 +5,10 @@
 
 A recipe only sets a script's defaults, so any flag given on the command line wins. Without --recipe a script
 starts from the recipe of the model it ships for that data (`python -m train.gcn --dataset yale` is gcn-yale). A
-run writes into runs/RECIPE (runs/RECIPE-DATASET on other data) unless --output-dir says otherwise, so no training overwrites a shipped model by
-accident. --steps scales the recipe's step-counted settings (its cooldown) unless they are given too. The README's
-table, the benchmark, the split study and the model cards all read this file: a recipe change shows in one diff.
+run writes into runs/RECIPE (runs/RECIPE-DATASET on other data) unless --output-dir says otherwise, so no training
+overwrites a shipped model by accident. --steps scales the recipe's step-counted settings (its cooldown) unless
+they are given too. The README's table, the benchmark, the split study and the model cards all read this file: a
+recipe change shows in one diff.
 """
 from __future__ import annotations
 

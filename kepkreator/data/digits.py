@@ -19,12 +19,9 @@ import torch
 from torchvision.datasets import EMNIST, MNIST, QMNIST
 from torchvision.datasets.mnist import read_image_file, read_label_file, read_sn3_pascalvincent_tensor
 
-DATASETS = ("mnist", "emnist-letters", "emnist-digits")
+from kepkreator.data.catalog import DATASETS, DataError, default_data_dir  # noqa: F401 (read from here too)
+
 QMNIST_WRITER_COLUMN = 2
-
-
-class DataError(RuntimeError):
-    """A data folder that lacks, or holds broken, files: the message says which and what to do."""
 
 
 @dataclass
@@ -49,15 +46,6 @@ class CharacterSet:
     def as_float(self) -> torch.Tensor:
         """Images as N x 1 x 28 x 28 floats in [-1, 1], the range the models use."""
         return self.images.unsqueeze(1).float().div(127.5).sub(1.0)
-
-
-def default_data_dir() -> Path:
-    """`../shared/data` beside the project when it exists, else `./data`."""
-    env = os.environ.get("KEPKREATOR_DATA")
-    if env:
-        return Path(env)
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return shared if shared.is_dir() else Path("data")
 
 
 def cache_dir() -> Path:

@@ -14,18 +14,13 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms.functional import InterpolationMode, pil_to_tensor, resized_crop
 
-from kepkreator.data.digits import DataError, default_data_dir
+from kepkreator.data.catalog import KDEF_ANGLES, KDEF_EXPRESSIONS, YALE_CONDITIONS, DataError, default_data_dir
 from kepkreator.data.attribute_sets import AttributeSet
 from kepkreator.data.transforms import TRANSFORMS, dihedral
 
-YALE_CONDITIONS = ("centerlight", "glasses", "happy", "leftlight", "noglasses", "normal", "rightlight", "sad",
-                   "sleepy", "surprised", "wink")
 # (top, left, height, width) of the 320 x 243 Yale frames that holds every subject's face.
 YALE_CROP = (20, 70, 200, 200)
 
-KDEF_EXPRESSIONS = {"AF": "afraid", "AN": "angry", "DI": "disgusted", "HA": "happy", "NE": "neutral", "SA": "sad",
-                    "SU": "surprised"}
-KDEF_ANGLES = {"FL": "full left", "HL": "half left", "S": "straight", "HR": "half right", "FR": "full right"}
 # (top, left, height, width) of the 562 x 762 KDEF frames around the face (straight views).
 KDEF_CROP = (170, 61, 440, 440)
 KDEF_NAME = re.compile(r"^([AB])([FM])(\d\d)(AF|AN|DI|HA|NE|SA|SU)(FL|FR|HL|HR|S)\.JPE?G$", re.IGNORECASE)
