@@ -43,6 +43,15 @@ def test_mistakes_get_one_line_and_write_nothing(argv, message, tmp_path, capsys
     assert not any(tmp_path.iterdir())
 
 
+def test_every_command_reads_its_flags_before_torch_loads():
+    """--help and a wrong flag answer at once: importing a command's module loads neither torch nor Gradio."""
+    modules = ["app", "kepkreator.cli", "kepkreator.evaluate", "kepkreator.cards", "kepkreator.augment",
+               "train.gcn", "train.cgan", "train.judge", "train.fisherfaces"]
+    code = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'gradio', 'accelerate'}} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr[-2000:]
+
+
 def test_the_module_runs_as_a_command_and_its_help_needs_no_torch():
     result = subprocess.run([sys.executable, "-m", "kepkreator", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0 and "write" in result.stdout and "face" in result.stdout
