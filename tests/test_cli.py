@@ -47,7 +47,8 @@ def test_every_command_reads_its_flags_before_torch_loads():
     """--help and a wrong flag answer at once: importing a command's module loads neither torch nor Gradio."""
     modules = ["app", "kepkreator.cli", "kepkreator.evaluate", "kepkreator.cards", "kepkreator.augment",
                "train.gcn", "train.cgan", "train.judge", "train.fisherfaces"]
-    code = f"import sys; import {', '.join(modules)}; print(sorted({{'torch', 'gradio', 'accelerate'}} & set(sys.modules)))"
+    heavy = "{'torch', 'gradio', 'accelerate'}"
+    code = f"import sys; import {', '.join(modules)}; print(sorted({heavy} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr[-2000:]
 
