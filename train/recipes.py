@@ -54,7 +54,7 @@ RECIPES: dict[str, Recipe] = {
         "exact_transform": (True, "the 8 rotations and flips are exact, so capacity goes to the upright digit"),
         "blend_norm": (True, "writer blends drawn at the mixed codes' length: both writers in the independent "
                              "classifier's top five 13.8% of the time, 11.2% with the codes mixed plainly "
-                             "(README, Known limits)"),
+                             "(docs/known-limits.md)"),
         "colour_mixes": (0.5, "half the images recoloured by random mixes of red, green and blue: any mix is drawn"),
         "steps": (5000, "within the hour: 44.4 minutes beside another run (its training.json)"),
         "cooldown": (1500, "a linear decay over the last steps settled the attributes of the previous model"),
