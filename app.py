@@ -66,7 +66,7 @@ def main(argv=None) -> None:
     from kepkreator.batching import fastest_precision
     from kepkreator.handwriting import Handwriter
     from kepkreator.hub import WeightsError, resolve
-    from kepkreator.ui.files import sweep_leftovers
+    from kepkreator.ui.files import image_file, sweep_leftovers
     from kepkreator.ui.guard import ApiGuard, endpoint_arity, handler_arity
     from kepkreator.ui.workers import render_workers
 
@@ -93,7 +93,8 @@ def main(argv=None) -> None:
     # SIGTERM (a Space restarting, `kill`) exits like Ctrl+C, so the exit handlers remove the image folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # only the queue's ways in, each bounded; one-line answers to malformed calls (kepkreator/ui/guard.py)
-    guard = [Middleware(ApiGuard, arity=endpoint_arity(demo), handlers=handler_arity(demo))]
+    guard = [Middleware(ApiGuard, arity=endpoint_arity(demo), handlers=handler_arity(demo),
+                        drawings=str(image_file.folders.root))]
     # quiet: Gradio's own banner advises `share=True` in launch(); this app's flag is --share
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS, quiet=True,
                 app_kwargs={"middleware": guard}, state_session_capacity=SESSIONS, prevent_thread_lock=True)

@@ -174,3 +174,17 @@ def test_run_predict_serves_only_the_handlers_that_run_outside_the_queue(app_url
             assert replied.status_code == 422 and "runs in the queue" in replied.json()["error"]
         else:
             assert replied.status_code == 200, replied.text
+
+
+def test_the_page_config_shows_no_server_path_and_its_drawings_are_served(app_url):
+    """The opening drawings are named by an alias of their folder: no absolute path, no process id."""
+    text = httpx.get(app_url + "config", timeout=60).text
+    config = json.loads(text)
+    opening = [c["props"]["value"] for c in config["components"]
+               if c.get("type") == "image" and c["props"].get("value")]
+    assert len(opening) == 4 and all(value["path"].startswith("drawings/") for value in opening)
+    assert "/tmp/" not in text and "kepkreator-images-" not in text
+    for value in opening:
+        assert httpx.get(value["url"], timeout=60).status_code == 200
+    climbed = opening[0]["url"].split("file=")[0] + "file=drawings/../../../etc/passwd"
+    assert httpx.get(climbed, timeout=60).status_code in (400, 403, 404)

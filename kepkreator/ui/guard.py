@@ -12,7 +12,8 @@ Every other route that takes a body is closed, whatever its spelling (trailing s
 `/gradio_api/run/<name>` and `/gradio_api/api/<name>` skip the queue and its bounds; uploads and recordings store
 files the app never reads; the editor, login and history routes serve nothing this app offers. Monitoring is closed.
 A body is bounded in bytes, in the pieces it arrives in (a body sent a byte at a time costs the server CPU for each
-piece) and in time, before it reaches Gradio.
+piece) and in time, before it reaches Gradio. The page's configuration names the drawings' folder by an alias, so it
+shows no server path or process id; a file asked for by the alias is served from that folder.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ OPEN = {JOIN, UNQUEUED, "/gradio_api/cancel", "/gradio_api/reset"}
 QUEUE_ONLY = re.compile(r"^/gradio_api/(?:run|api)/")
 NO_FILES = re.compile(r"^/gradio_api/(?:upload|process_recording)$")
 MONITORING = re.compile(r"^/(?:gradio_api/)?monitoring(?:/|$)")
+FILES = "/gradio_api/file="
+ALIAS = "drawings"  # what /config calls the drawings' folder
 
 
 class BodyError(Exception):
@@ -44,8 +47,9 @@ class ApiGuard:
     """ASGI middleware. `arity`: each named endpoint's input names; `handlers`: each fn_index's input names and the
     name it is known by (its api_name, or the event that triggers it)."""
 
-    def __init__(self, app, arity: dict[str, list[str]], handlers: dict[int, tuple[str, list[str], dict, bool]]):
-        self.app, self.arity, self.handlers = app, arity, handlers
+    def __init__(self, app, arity: dict[str, list[str]], handlers: dict[int, tuple[str, list[str], dict, bool]],
+                 drawings: str | None = None):
+        self.app, self.arity, self.handlers, self.drawings = app, arity, handlers, drawings
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -54,6 +58,11 @@ class ApiGuard:
         if MONITORING.match(path):
             return await reply(send, 404, "Monitoring is not served by this app.")
         if scope["method"] != "POST":
+            if self.drawings and scope["path"].startswith(f"{FILES}{ALIAS}/"):
+                real = FILES + self.drawings + scope["path"][len(FILES + ALIAS):]
+                scope = {**scope, "path": real, "raw_path": real.encode()}
+            elif self.drawings and path == "/config":
+                send = replacing(send, self.drawings.encode(), ALIAS.encode())
             return await self.app(scope, receive, send)
         if NO_FILES.match(path):
             return await reply(send, 403, "This app takes no uploads.")
@@ -145,6 +154,26 @@ def values_problem(name: str, names: list[str], data) -> str | None:
         return (f"{name} takes {len(names)} values ({', '.join(names)}); got {len(data)}. Missing: "
                 f"{', '.join(names[len(data):])}.")
     return None
+
+
+def replacing(send, old: bytes, new: bytes):
+    """`send` for a response whose body has `old` replaced by `new`: the body is held until whole (the page's
+    configuration, some 100 KB) so its length can be set again."""
+    start, pieces = None, []
+
+    async def replaced(message):
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        pieces.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = b"".join(pieces).replace(old, new)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+    return replaced
 
 
 async def reply(send, status: int, message: str) -> None:
