@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ROOT
+
 LONG = "7" * 5000
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just(LONG),
@@ -98,6 +100,9 @@ def test_every_handler_reachable_by_fn_index_answers_a_result_or_one_line(app_ur
     for index in (max(indexes) + 1, 99, -1, "7", None, True):
         status, outcome = join(app_url, index, [1])
         assert status == 422 and "fn_index must name one of this page's handlers" in outcome["error"]
+    port = app_url.rstrip("/").rsplit(":", 1)[1]
+    log = (ROOT / "test-artifacts" / f"app-{port}.log").read_text()
+    assert "Traceback" not in log and "ComponentProcessingError" not in log  # every answer was a handler's own
 
 
 @pytest.mark.parametrize("path, status", [
