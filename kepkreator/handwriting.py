@@ -215,10 +215,16 @@ def pen_edges(glyphs: torch.Tensor, scale: int) -> torch.Tensor:
     return big / alpha.clamp(min=1e-6) * (t * t * (3 - 2 * t))
 
 
+def on_paper(glyphs: torch.Tensor) -> torch.Tensor:
+    """Glyph ink maps (in [0, 1]) as the page shows them: the generator's faint haze (ink below INK_FLOOR) is
+    paper, the rest stretched back to full ink. A tanh generator never reaches exact paper."""
+    return ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
+
+
 def compose(glyphs: torch.Tensor, lines: list[list[Item]], layout: Layout, seed: int) -> np.ndarray:
     """Lay out glyph ink maps (one per non-space character, in reading order) as an H x W x C float array."""
     rng = np.random.default_rng(seed + 1)
-    glyphs = ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
+    glyphs = on_paper(glyphs)
     size = 28 * layout.scale
     glyphs = _restroke(pen_edges(glyphs, layout.scale), layout.stroke, layout.scale)
     channels = glyphs.shape[1]

@@ -207,3 +207,11 @@ def test_shipped_model_through_the_public_api():
     assert image.mode == "RGB" and image.width > image.height
     assert ink_pixels(image) > 100
     assert write("1", Handwriter.from_pretrained().source, Style(seed=1), Layout(scale=1)).height < image.height
+
+
+def test_the_generators_haze_is_paper_as_the_page_shows_it():
+    """Ink below INK_FLOOR is paper, the rest stretched back to full ink: what compose draws and evaluate reads."""
+    from kepkreator.handwriting import INK_FLOOR, on_paper
+
+    ink = torch.tensor([0.0, INK_FLOOR / 2, INK_FLOOR, (1 + INK_FLOOR) / 2, 1.0])
+    assert torch.allclose(on_paper(ink), torch.tensor([0.0, 0.0, 0.0, 0.5, 1.0]))

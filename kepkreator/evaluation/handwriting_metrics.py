@@ -19,7 +19,7 @@ from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writ
 from kepkreator.cards import markdown_table
 from kepkreator.evaluation.shared import checklist, progress
 from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
-from kepkreator.handwriting import Handwriter, Style
+from kepkreator.handwriting import Handwriter, Style, on_paper
 from kepkreator.hub import load_model
 from kepkreator.metrics import accuracy, frechet_distance, precision_recall, score_set
 from kepkreator.models.cgan import Generator
@@ -29,6 +29,7 @@ LATENCY_TEXT = "202611230712"
 APP_TRUNCATION = Style().truncation
 APP_DEFAULT = f"generated, app's default neatness ({Style().neatness:g})"
 APP_BFLOAT16 = f"{APP_DEFAULT}, bfloat16 (as served on CPUs with AMX)"
+ON_PAPER = ", on clean paper (as the app shows it)"
 HOG_COMPONENTS = 32  # the reference's leading principal components of HOG features, where FD and k-NN are read
 
 
@@ -83,6 +84,8 @@ def evaluate_cgan(args) -> dict:
     images = {"real, unseen writers": real.as_float(), "generated": generate(generator, real.labels, args.seed),
               # what visitors see: the app's latents are scaled by its default neatness
               APP_DEFAULT: generate(generator, real.labels, args.seed, APP_TRUNCATION)}
+    for name in ("generated", APP_DEFAULT):  # and the page clears the generator's haze to paper
+        images[name + ON_PAPER] = on_paper((images[name] + 1) / 2) * 2 - 1
     sets = {
         "real, held-out writers (reference)": (ref_probs, ref_feats, reference.labels, None),
         **{name: (*judge.read(drawn), real.labels, ref_feats) for name, drawn in images.items()},
@@ -123,9 +126,22 @@ def evaluate_cgan(args) -> dict:
              f"gradients, projected on the reference's {HOG_COMPONENTS} leading principal components), against the "
              "same reference; told apart: the cross-validated accuracy of a linear classifier on HOG features "
              "telling the set from the reference (50%: it cannot).\n\n" + markdown_table(outsider)
+             + "\n\nInk (in [0, 1] units, summed over a 28x28 digit) and the pixels that are exactly paper: a tanh "
+             "generator leaves a faint haze the page clears, and a reader of edges sees it.\n\n"
+             + markdown_table(ink_table(images))
              + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
     return {"rows": rows, "notes": notes, "scores": scores, "hog": outsider, "latency_ms": {"p50": p50, "p95": p95}}
+
+
+def ink_table(images: dict[str, torch.Tensor]) -> list[dict]:
+    """Per set of digits (in [-1, 1]): the mean ink of a digit and the share of pixels that are exactly paper."""
+    rows = []
+    for name, drawn in images.items():
+        ink = (drawn + 1) / 2
+        rows.append({"images": name, "ink per digit": f"{ink.sum(dim=(1, 2, 3)).mean():.1f}",
+                     "pixels exactly paper": f"{100 * (ink <= 0).double().mean():.1f}%"})
+    return rows
 
 
 def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int, seed: int) -> list[dict]:
