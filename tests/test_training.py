@@ -36,6 +36,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(uninterrupted, tm
 def test_an_existing_checkpoint_is_never_overwritten_or_resumed_with_other_settings(uninterrupted, capsys):
     again = refusal("train.cgan", [*TINY, "--steps", "6", "--output-dir", str(uninterrupted)], capsys)
     assert "already holds a checkpoint at step 6: pass --resume" in again
+    assert not (uninterrupted / ".run.lock").exists()  # a refused run leaves the folder free
     other = refusal("train.cgan", [*TINY, "--steps", "9", "--lr-g", "0.001", "--output-dir", str(uninterrupted),
                                    "--resume"], capsys)
     assert "made with other settings (lr_g: 0.0002 -> 0.001)" in other

@@ -107,6 +107,7 @@ class Run:
         if self.accelerator.is_main_process:
             self._lock()
         if self.checkpoint_path.exists() and not self.args.resume:
+            self.unlock()  # refused: the folder is free again, also for a caller that goes on in this process
             try:
                 step, _, _ = read_run_config(self.checkpoint_path)
             except CheckpointError:
