@@ -15,12 +15,18 @@ def test_results_md_is_what_the_cards_command_writes_from_the_records():
 def test_a_figure_may_move_by_its_last_digit_or_one_reading_of_a_small_set():
     # Measured on an AMD CPU against cards written on an Intel one: one borderline face read otherwise.
     assert figure_differences("blends 41.8%, MSE 0.0386", "blends 41.7%, MSE 0.0386") == []  # 1 of 1155
-    assert figure_differences("| condition | 6.7% | 33.3% |", "| condition | 13.3% | 33.3% |") == []  # 1 of 15
-    assert figure_differences("| HOG | 20.0% | 80.0% |", "| HOG | 40.0% | 80.0% |") == []  # 1 of 5
+    # the sets a card reads over are named in its text, as the face card names its 15 pairs and 5 conditions
+    pairs = "15 held-out pairs\n| condition | {} | 33.3% |"
+    assert figure_differences(pairs.format("6.7%"), pairs.format("13.3%")) == []  # 1 of 15
+    conditions = "held-out pairs in 5 conditions\n| HOG | {} | 80.0% |"
+    assert figure_differences(conditions.format("20.0%"), conditions.format("40.0%")) == []  # 1 of 5
+    assert figure_differences("| HOG | 20.0% | 80.0% |", "| HOG | 40.0% | 80.0% |") != []  # no set of 5 named
+    blends = "15 pairs, 5 conditions, 1155 blends: 55.0%"
+    assert figure_differences(blends, blends.replace("55.0%", "60.0%")) != []  # not one reading of 20: none named
     assert figure_differences("blends 41.8%, MSE 0.0386", "blends 41.6%, MSE 0.0388") == [
         "41.8 vs 41.6 in 'blends 41.8%, MSE 0.0386'", "0.0386 vs 0.0388 in 'blends 41.8%, MSE 0.0386'"]
-    assert figure_differences("identity 93.3%", "identity 80.0%") != []  # two readings of 15
-    assert not one_reading_apart(41.8, 43.0) and one_reading_apart(93.3, 100.0)
+    assert figure_differences("15 pairs: identity 93.3%", "15 pairs: identity 80.0%") != []  # two readings of 15
+    assert not one_reading_apart(41.8, 43.0, {15}) and one_reading_apart(93.3, 100.0, {15})
     assert figure_differences("HOG reads 20.0% of conditions", "HOG reads 20.0% of identities") == [
         "the wording differs: 'HOG reads 20.0% of conditions' vs 'HOG reads 20.0% of identities'"]
     assert figure_differences("p50 6.5 ms\nRendering the 12-digit string: p50 6.5 ms",
