@@ -44,8 +44,8 @@ def route(path: str) -> str:
 
 
 class ApiGuard:
-    """ASGI middleware. `arity`: each named endpoint's input names; `handlers`: each fn_index's input names and the
-    name it is known by (its api_name, or the event that triggers it)."""
+    """ASGI middleware. `arity`: each named endpoint's input names; `handlers`: each fn_index's entry of
+    `handler_arity`; `drawings`: the drawings' folder, which /config names by an alias."""
 
     def __init__(self, app, arity: dict[str, list[str]], handlers: dict[int, tuple[str, list[str], dict, bool]],
                  drawings: str | None = None):
