@@ -77,7 +77,8 @@ def main(argv=None) -> None:
     settings = {"batch_requests": args.share_passes, "freeze": not args.eager_models,
                 "precision": fastest_precision() if args.precision == "auto" else args.precision}
     try:
-        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, **settings)
+        handwriter = Handwriter.from_pretrained(args.cgan, args.cgan_repo, **settings, reader=args.reader,
+                                                reader_repo_id=args.reader_repo)
         styles = AttributeModel.from_pretrained(args.gcn, args.gcn_repo, **settings)
         faces = AttributeModel.from_pretrained(args.faces, args.faces_repo, **settings)
     except WeightsError as err:
@@ -85,7 +86,7 @@ def main(argv=None) -> None:
         raise SystemExit(2)
     log = logging.getLogger("kepkreator.app")
     for flag in APP_MODELS:
-        log.info("%s tab: %s (--%s to choose)", TABS[flag], resolve(getattr(args, flag), getattr(args, f"{flag}_repo")),
+        log.info("%s: %s (--%s to choose)", TABS[flag], resolve(getattr(args, flag), getattr(args, f"{flag}_repo")),
                  flag)
     log.info("networks computing in %s (--precision to choose)", settings["precision"])
     demo = build_app(handwriter, styles, faces, args.concurrency, args.stored_results)

@@ -1,6 +1,7 @@
 """Benchmark: latency, throughput, concurrency, cold start, training speed and memory, on this machine.
 
     python -m bench.bench                 # writes bench/results.json and bench/results.md
+    python -m bench.bench --only hands    # measures one section again, keeping the others' last figures
 
 The app is started as a real server on a free loopback port; training speed
 comes from short real runs of each training script in a temporary folder.
@@ -159,6 +160,41 @@ def handler_cpu(runs: int) -> list[dict]:
     costs["the load's mix (mean)"] = {column: statistics.mean(c[column] for c in costs.values()) for column in columns}
     return [{"endpoint's own work, in-process, 1 torch thread": name, **{k: f"{v:.1f}" for k, v in row.items()}}
             for name, row in costs.items()]
+
+
+def own_hand_latency(runs: int) -> list[dict]:
+    """The drawing pad's request, in-process as a render worker runs it: a drawn digit (a held-out writer's, as the
+    pad sends it: dark on white, 224x224 PNG) read by the judge and its hand found (`handwriting_tab.find_hand`),
+    beside the tab's usual request (a 12-character string) timed in the same run."""
+    import base64
+
+    from PIL import Image
+
+    from kepkreator.evaluation.handwriting_metrics import writer_split
+    from kepkreator.loadtest import request_data
+    from kepkreator.ui import handwriting_tab
+
+    _, held_out = writer_split(None)
+    pads = []
+    for digit in held_out.images[:runs]:
+        buffer = io.BytesIO()
+        Image.fromarray(255 - digit.numpy()).resize((224, 224), Image.BILINEAR).save(buffer, format="PNG")
+        pads.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode())
+    writer = Handwriter.from_pretrained(**SERVED)
+    threads = torch.get_num_threads()
+    rows = []
+    try:
+        for count in (1, threads):
+            torch.set_num_threads(count)
+            find = iter(pads * 2)
+            hand = timed(lambda: handwriting_tab.find_hand(writer, next(find), ""), runs - 1)
+            write = timed(lambda: handwriting_tab.handwrite(writer, *request_data("handwrite", {}, 0)), runs - 1)
+            rows.append({"request, in-process": f"finding a hand from a drawn digit, {count} torch thread(s)",
+                         "p50 ms": f"{hand[0]:.0f}", "p95 ms": f"{hand[1]:.0f}",
+                         "p95 in 12-character drawings": f"{hand[1] / write[1]:.0f}"})
+    finally:
+        torch.set_num_threads(threads)
+    return rows
 
 
 def free_port() -> int:
@@ -348,6 +384,23 @@ def training_throughput(steps: int) -> list[dict]:
     return rows
 
 
+def cpu_model() -> str:
+    """The processor's name (machines differ between sessions; Linux names it in /proc/cpuinfo)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "processor unknown"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "processor unknown")
+
+
+def served_precision(previous: dict) -> str:
+    """What the app computed in when `previous` (a results.json) was measured; this run's when there is none.
+    (Files from before the key was kept say it in their render columns.)"""
+    if not previous:
+        return SERVED["precision"]
+    return previous.get("precision") or ("bfloat16" if "bfloat16" in json.dumps(previous["render"][0]) else "float32")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpWithDefaults)
@@ -358,31 +411,52 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=positive_int, default=3,
                         help="rounds of the app comparison, the settings taking turns")
     parser.add_argument("--train-steps", type=positive_int, default=40, help="steps of each recipe timed")
+    parser.add_argument("--only", nargs="+", default=[], metavar="SECTION",
+                        help="measure these sections again and keep the others' figures from --out's results.json")
     args = parser.parse_args(argv)
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    machine = (f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, Python {platform.python_version()}, "
                f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    sections = {"render": render_latency(args.runs), "batch": batch_throughput()}
-    sections["passes"] = shared_passes([1, 8, 32], args.runs)
-    sections["handlers"] = handler_cpu(4 * args.runs)
-    sections["writing"] = image_writing(4 * args.runs)
-    sections["drawing"] = drawing_writing(4 * args.runs)
-    sections["app"], sections["ceiling"], extra = app_measures(args.rounds, args.requests, [1, 10, 50])
-    sections["training"] = training_throughput(args.train_steps)
-    sections["memory"] = memory_stages()
-    extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
+    measures = {"render": lambda: render_latency(args.runs), "batch": batch_throughput,
+                "passes": lambda: shared_passes([1, 8, 32], args.runs),
+                "handlers": lambda: handler_cpu(4 * args.runs), "hands": lambda: own_hand_latency(args.runs),
+                "writing": lambda: image_writing(4 * args.runs), "drawing": lambda: drawing_writing(4 * args.runs),
+                "app": lambda: app_measures(args.rounds, args.requests, [1, 10, 50]),
+                "training": lambda: training_throughput(args.train_steps), "memory": memory_stages}
+    unknown = sorted(set(args.only) - set(measures))
+    if unknown:
+        parser.error(f"--only: no section {', '.join(unknown)}; the sections are {', '.join(measures)}")
+    previous = json.loads((args.out / "results.json").read_text()) if args.only else {}
+    sections = {}
+    for name, measure in measures.items():
+        if args.only and name not in args.only:
+            sections.update({key: value for key, value in previous.items()
+                             if key == name or (name == "app" and key in ("ceiling", "process"))})
+        elif name == "app":
+            sections["app"], sections["ceiling"], extra = measure()
+            extra["benchmark process peak memory (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            sections["process"] = [{"measure": k, "value": v} for k, v in extra.items()]
+        else:
+            sections[name] = measure()
+    sections["process"] = sections.pop("process")
+    first = {"machine": previous.get("machine", machine), "precision": served_precision(previous)}
+    later = previous.get("measured again", [])
+    if args.only:
+        later = [*later, {"sections": args.only, "machine": machine, "precision": SERVED["precision"]}]
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"machine": machine, **sections}, indent=2) + "\n")
-    markdown = (f"Machine: {machine}. The app, its ceiling (`python app.py --stored-results --workers 0`: the same "
+    (args.out / "results.json").write_text(json.dumps({**first, "measured again": later, **sections}, indent=2)
+                                           + "\n")
+    again = "".join(f" Measured again later (`python -m bench.bench --only {' '.join(run['sections'])}`) on "
+                    f"{run['machine']}, as served in {run['precision']}." for run in later)
+    markdown = (f"Machine: {first['machine']}. The app, its ceiling (`python app.py --stored-results --workers 0`: the same "
                 "page, every handler returning a stored drawing in the server's process), the app drawing in the "
                 "server's process instead of render workers (`--workers 0`), with its networks as Python modules "
                 "(`--eager-models`), computing in float32 (`--precision float32`; the app computes in "
-                f"{SERVED['precision']} on this machine) and with shared passes (`--share-passes --workers 0`) took "
+                f"{first['precision']} on this machine) and with shared passes (`--share-passes --workers 0`) took "
                 "turns for "
                 f"{args.rounds} round(s) of browser-like load "
                 "(`kepkreator.loadtest`: per client one kept-open connection and one session, Gradio's queue "
                 "protocol, the image downloaded); each figure is the median over the rounds, the lowest and "
-                "highest in brackets.\n\n"
+                f"highest in brackets.{again}\n\n"
                 + "\n\n".join(markdown_table(rows) for rows in sections.values()) + "\n")
     (args.out / "results.md").write_text(markdown)
     print(markdown)

@@ -1,6 +1,7 @@
 """The README's pictures of the three tabs: the app on the shipped weights, each tab as it opens, in Debian's chromium.
 
     python docs/screenshots.py          # writes docs/images/tab-handwriting.png, tab-styles.png, tab-faces.png
+                                        # and own-hand.png (a 7 drawn on the pad, the text written in its hand)
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.e2e.test_browser import draw_on_pad  # noqa: E402  the stroke the browser test draws, as a visitor does
 OUT = ROOT / "docs" / "images"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,6 +28,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def own_hand(page) -> None:
+    """A seven drawn on the handwriting tab's pad with the mouse, and the text written in its hand."""
+    page.get_by_role("tab", name="Handwriting").click()
+    draw_on_pad(page, [(55, 45), (165, 40), (95, 195)])
+    page.locator("#hw-reading").get_by_text("It reads as a 7").wait_for(timeout=30_000)
+    page.locator("#hw-use-hand").click()
+    page.locator("#hw-reading").get_by_text("Writing in your hand").wait_for(timeout=30_000)
+    page.wait_for_function("img => img.alt.includes(\"visitor's hand\") && img.complete",
+                           arg=page.locator("#hw-output img").element_handle(), timeout=30_000)
+    page.screenshot(path=str(OUT / "own-hand.png"), full_page=True)
+    print(f"wrote {OUT / 'own-hand.png'}")
 
 
 def main() -> None:
@@ -49,6 +65,7 @@ def main() -> None:
                 page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
                 page.screenshot(path=str(OUT / name))
                 print(f"wrote {OUT / name}")
+            own_hand(page)
             browser.close()
     finally:
         server.terminate()

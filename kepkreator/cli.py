@@ -1,6 +1,7 @@
 """The drawings the app makes, from the command line: `kepkreator COMMAND ...` or `python -m kepkreator COMMAND ...`.
 
     kepkreator write "+1 (555) 123-4567" phone.png --seed 7             # handwriting (the cGAN)
+    kepkreator write 2026 mine.png --hand my-seven.png                   # in the hand of a digit you drew
     kepkreator digit 7 seven.png --writer 327 --colour red=1 blue=1     # a digit in a QMNIST writer's hand
     kepkreator digit 2026 year.png --writer 327 --writer-b 2351 --blend 0.5 --transform mirror
     kepkreator face blend.png --a subject01 --b subject02 --blend 0.5 --condition happy
@@ -35,8 +36,23 @@ def channel_weight(value: str) -> tuple[str, float]:
 def draw_handwriting(args: argparse.Namespace):
     from kepkreator.handwriting import Handwriter
 
-    return Handwriter.from_pretrained(args.weights)(args.text, seed=args.seed, neatness=args.neatness,
-                                                    variation=args.variation, scale=args.scale, wrap=args.wrap)
+    handwriter = Handwriter.from_pretrained(args.weights)
+    hand = handwriter.hand_from(drawing(args.hand), args.hand_character) if args.hand else None
+    return handwriter(args.text, seed=args.seed, neatness=args.neatness, variation=args.variation, scale=args.scale,
+                      wrap=args.wrap, hand=hand)
+
+
+def drawing(path: Path):
+    """The image of one drawn character, read within the app's bounds."""
+    from PIL import Image
+
+    from kepkreator.hands import bounded
+    from kepkreator.validation import InputError
+
+    try:
+        return bounded(Image.open(path))
+    except OSError as err:
+        raise InputError(f"cannot read --hand {path}: {err.strerror or 'not an image PIL reads'}") from None
 
 
 def draw_digits(args: argparse.Namespace):
@@ -92,6 +108,11 @@ def get_args_parser() -> argparse.ArgumentParser:
                       help="0 one hand throughout, 1 every character its own")
     hand.add_argument("--wrap", type=number_flag(0, 100, whole=True), default=0,
                       help="characters per line (0: never wrap)")
+    hand.add_argument("--hand", type=Path, default=None, metavar="IMAGE",
+                      help="write in the hand of the one digit this image shows (dark on light, light on dark or on "
+                           "transparency); default: the seed's hand")
+    hand.add_argument("--hand-character", default=None, metavar="DIGIT",
+                      help="which digit --hand shows (default: the digit judge reads it)")
     hand.set_defaults(draw=draw_handwriting)
 
     digits = commands.add_parser("digit", help="a digit or a number in a QMNIST writer's hand, colour and transform",

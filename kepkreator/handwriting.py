@@ -5,7 +5,9 @@ glyphs out like a hand would: each cropped to its ink and kerned, with a
 little baseline and size jitter, spaces kept, newlines starting lines.
 The conditional GAN is the default source: one style latent is shared by the
 whole string, blended with a per-character latent by `variation`, and scaled
-by the truncation factor that `neatness` sets.
+by the truncation factor that `neatness` sets. The shared latent is drawn from
+the style's seed, or is a visitor's own hand found from one digit they drew
+(`Handwriter.hand_from`, kepkreator/hands.py).
 """
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from kepkreator import punctuation
+from kepkreator import hands, punctuation
 from kepkreator.batching import batched, for_serving
+from kepkreator.hands import Hand, Inversion
 from kepkreator.hub import load_model
 from kepkreator.models.cgan import Generator
-from kepkreator.validation import InputError, number, whole_number
+from kepkreator.models.judge import Judge
+from kepkreator.validation import InputError, number, shown, whole_number
 
 MAX_CHARACTERS = 100
 MAX_LINES = 8  # typed lines; wrapping may make more
@@ -39,10 +43,12 @@ PEN_EDGE = (0.3, 0.55)  # enlarged ink below the first is paper, above the secon
 
 @dataclass(frozen=True)
 class Style:
-    """How a hand is drawn: which hand (`seed`), how much each character strays from it, how tidy it is."""
+    """How a hand is drawn: which hand (`seed`, or a found `hand`), how much each character strays from it, how
+    tidy it is."""
     seed: int = 0
     variation: float = 0.15  # 0: the same hand throughout, 1: every character independent
     neatness: float = 0.5  # 0: wild, 1: tidy (latent truncation)
+    hand: Hand | None = None  # a visitor's hand: replaces the hand the seed draws
 
     @property
     def truncation(self) -> float:
@@ -83,6 +89,7 @@ class GANGlyphs:
                               freeze=freeze, precision=precision)
         # A server shares one pass among concurrent requests; see kepkreator/batching.py.
         self.forward = batched(network, batch_requests, "cgan")
+        self.inversion = Inversion()  # how `find_hand` searches
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None,
@@ -93,6 +100,8 @@ class GANGlyphs:
         rng = torch.Generator().manual_seed(style.seed)
         shared = torch.randn(1, self.generator.latent_dim, generator=rng)
         own = torch.randn(count, self.generator.latent_dim, generator=rng)
+        if style.hand is not None:
+            shared = torch.tensor(style.hand.latent, dtype=torch.float32)[None]
         v = style.variation
         # Keeps unit variance for any blend, so `variation` changes only how alike the characters are.
         return (math.sqrt(1 - v) * shared + math.sqrt(v) * own) * style.truncation
@@ -101,10 +110,21 @@ class GANGlyphs:
     def draw(self, labels: torch.Tensor, style: Style) -> torch.Tensor:
         return self.forward(self.latents(len(labels), style), labels).add(1).div(2).clamp(0, 1)
 
+    def find_hand(self, digit: torch.Tensor, label: int) -> Hand:
+        """The hand that draws class `label` like `digit` (1 x 28 x 28 ink, prepared as MNIST's digits); an
+        InputError if no hand draws it closely (a sign, a letter, a scribble)."""
+        latent, error = hands.find_latent(self.generator, digit, label, self.inversion)
+        if error > hands.MAX_FIT_ERROR:
+            raise InputError(f"That does not look like a {self.classes[label]} this model can draw: draw one "
+                             "character alone, large.")
+        return Hand(tuple(latent.tolist()), self.classes[label])
+
 
 def check_style(style: Style) -> Style:
+    if style.hand is not None and not isinstance(style.hand, Hand):
+        raise InputError("hand must be a Hand found by Handwriter.hand_from, or None")
     return Style(whole_number("seed", style.seed, 0, 2**63 - 1), number("variation", style.variation, 0, 1),
-                 number("neatness", style.neatness, 0, 1))
+                 number("neatness", style.neatness, 0, 1), style.hand)
 
 
 def check_layout(layout: Layout) -> Layout:
@@ -156,13 +176,18 @@ def wrap_line(line: str, width: int) -> list[str]:
     return textwrap.wrap(line, width, break_on_hyphens=False, drop_whitespace=True) or [""]
 
 
-def describe(classes: str) -> str:
-    signs = "and the signs " + " ".join(punctuation.CHARACTERS)
+def describe_classes(classes: str) -> str:
+    """The characters a model draws, briefly: "digits 0-9"."""
     if classes == "0123456789":
-        return f"digits 0-9 {signs}"
+        return "digits 0-9"
     if classes == "abcdefghijklmnopqrstuvwxyz":
-        return f"letters a-z {signs}"
-    return "the characters " + "".join(classes) + f" {signs}"
+        return "letters a-z"
+    return "characters " + "".join(classes)
+
+
+def describe(classes: str) -> str:
+    """The characters a model draws and the signs drawn beside them."""
+    return f"{describe_classes(classes)} and the signs " + " ".join(punctuation.CHARACTERS)
 
 
 def _restroke(ink: torch.Tensor, stroke: float, scale: int) -> torch.Tensor:
@@ -332,22 +357,78 @@ def write(text: str, source: GlyphSource, style: Style = Style(), layout: Layout
 class Handwriter:
     """`Handwriter.from_pretrained()("2026")` -> a PIL image of 2026, handwritten."""
 
-    def __init__(self, source: GlyphSource):
-        self.source = source
+    def __init__(self, source: GlyphSource, reader: Judge | None = None):
+        """`reader`: a classifier of the source's characters, which reads what a drawing passed to `hand_from`
+        shows (without one, `hand_from` needs to be told)."""
+        if reader is not None and reader.classes != source.classes:
+            raise ValueError(f"the reader reads {reader.classes!r}, the source draws {source.classes!r}")
+        self.source, self.reader = source, reader
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path = "cgan-mnist", repo_id: str | None = None,
-                        batch_requests: bool = False, freeze: bool = False, precision: str = "float32"
+                        batch_requests: bool = False, freeze: bool = False, precision: str = "float32",
+                        reader: str | Path | None = "judge-mnist", reader_repo_id: str | None = None
                         ) -> "Handwriter":
-        """A Handwriter on saved cGAN weights; the arguments are `AttributeModel.from_pretrained`'s."""
-        return cls(GANGlyphs.from_pretrained(name_or_path, repo_id, batch_requests, freeze, precision))
+        """A Handwriter on saved cGAN weights; the arguments are `AttributeModel.from_pretrained`'s, and `reader`
+        the digit judge that reads drawings for `hand_from` (None: none)."""
+        source = GANGlyphs.from_pretrained(name_or_path, repo_id, batch_requests, freeze, precision)
+        judge = load_model(Judge, reader, reader_repo_id).eval() if reader is not None else None
+        return cls(source, judge if judge is None or judge.classes == source.classes else None)
 
     @property
     def classes(self) -> str:
         return self.source.classes
 
+    def read(self, image: Image.Image | np.ndarray) -> tuple[str, float]:
+        """The character a drawing shows, as the reader reads it, and the reader's probability for it."""
+        if self.reader is None:
+            raise InputError("this handwriter has no reader of drawings: say which character it is")
+        index, confidence = hands.read_character(self.reader, hands.as_mnist_digit(image))
+        return self.classes[index], confidence
+
+    def hand_from(self, image: Image.Image | np.ndarray, character: str | None = None) -> Hand:
+        """The hand of one drawn character: pass it as `hand=` to draw any text in it.
+
+        Args:
+            image: a PIL image or an H x W (x C) array of one character, dark on light or light on dark (or on
+                transparency), at most 4 million pixels; it is prepared as MNIST's digits were.
+            character: which character it shows (for the shipped model a digit "0"-"9"); None lets the reader
+                read it, and refuses a drawing it cannot read (probability below 0.5).
+
+        Returns:
+            A Hand (its `code()` is a short text the app and its API take back). Raises InputError for a blank or
+            unreadable drawing and a character the model does not draw.
+
+        Example:
+            >>> hw = Handwriter.from_pretrained()
+            >>> hw("2026", hand=hw.hand_from(Image.open("my-seven.png"))).save("2026-in-my-hand.png")
+        """
+        if not isinstance(self.source, GANGlyphs):
+            raise InputError("only a GAN's glyphs can be drawn in a found hand")
+        digit = hands.as_mnist_digit(image)
+        if character is None:
+            if self.reader is None:
+                raise InputError("this handwriter has no reader of drawings: say which character it is")
+            index, confidence = hands.read_character(self.reader, digit)
+            if confidence < hands.MIN_CONFIDENCE:
+                raise InputError(f"That does not read as one of the {describe_classes(self.classes)} (at best a "
+                                 f"{self.classes[index]}, {100 * confidence:.0f}% sure): draw it again, or say "
+                                 "which it is.")
+        else:
+            if not isinstance(character, str) or len(character) != 1 or character not in self.classes:
+                raise InputError(f"character must be one of the {describe_classes(self.classes)}, got "
+                                 f"{shown(character)}")
+            index = self.classes.index(character)
+        return self.source.find_hand(digit, index)
+
+    def hand_of(self, code: str) -> Hand:
+        """The Hand a `Hand.code()` names (as the app's API sends it); an InputError for any other text."""
+        if not isinstance(self.source, GANGlyphs):
+            raise InputError("only a GAN's glyphs can be drawn in a found hand")
+        return Hand.from_code(code, self.source.generator.latent_dim)
+
     def __call__(self, text: str, seed: int = 0, variation: float = 0.15, neatness: float = 0.5,
-                 palette: bool = False, **layout) -> Image.Image:
+                 palette: bool = False, hand: Hand | None = None, **layout) -> Image.Image:
         """Write `text` in one hand.
 
         Args:
@@ -357,6 +438,8 @@ class Handwriter:
             variation: 0 to 1; 0 draws every character from one shared style, 1 each from its own.
             neatness: 0 to 1; 0 wild, 1 tidy (the latent's truncation, 1.6 down to 0.2).
             palette: True returns one ink on paper as a palette image (mode P), quicker to save as PNG.
+            hand: a Hand from `hand_from` (a visitor's own): drawn instead of the seed's hand; the seed still
+                varies the characters and their layout.
             **layout: `Layout` fields: scale (1-8 pixels per glyph pixel), stroke (-1 to 2), ink and paper
                 ((r, g, b) 0-255; paper None for transparency), spacing, jitter, wrap (characters per line, 0: none).
 
@@ -367,4 +450,4 @@ class Handwriter:
         Example:
             >>> Handwriter.from_pretrained()("+1 (555) 123-4567", seed=7, wrap=12).save("phone.png")
         """
-        return write(text, self.source, Style(seed, variation, neatness), Layout(**layout), palette)
+        return write(text, self.source, Style(seed, variation, neatness, hand), Layout(**layout), palette)

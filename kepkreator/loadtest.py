@@ -31,7 +31,7 @@ ENDPOINTS = ("handwrite", "style_digit", "face")
 def request_data(endpoint: str, choices: dict, n: int) -> list:
     """One drawing of `endpoint`; `n` varies it as different visitors would (a number, a digit, a blend)."""
     if endpoint == "handwrite":
-        return [str(2000 + n % 1000), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24]
+        return [str(2000 + n % 1000), n, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24, ""]
     if endpoint == "style_digit":
         return [str(n % 10), choices["writer"], choices["writer"], 0.0, 1.0, 0.0, 0.0, "identity"]
     return [choices["identity"], choices["identity"], (n % 21) / 20, choices["condition"], "identity"]

@@ -69,22 +69,29 @@ class HandLook:
         if len(glyphs) == 0:
             return cls()
         alpha = glyphs.amax(dim=1)
-        ink = alpha > 0.5
-        area = ink.sum(dim=(1, 2)).float()
-        inner = ink[:, 1:-1, 1:-1] & ink[:, :-2, 1:-1] & ink[:, 2:, 1:-1] & ink[:, 1:-1, :-2] & ink[:, 1:-1, 2:]
-        edge = (area - inner.sum(dim=(1, 2)).float()).clamp(min=1)
-        thickness = (2 * area / edge).clamp(1.5, 5).median().item()  # area over half the outline: the stroke width
-        rows, cols = torch.meshgrid(torch.arange(SIDE, dtype=torch.float32), torch.arange(SIDE, dtype=torch.float32),
-                                    indexing="ij")
-        weight = alpha / alpha.sum(dim=(1, 2), keepdim=True).clamp(min=1e-6)
-        dy = rows - (weight * rows).sum(dim=(1, 2), keepdim=True)
-        dx = cols - (weight * cols).sum(dim=(1, 2), keepdim=True)
-        shear = (weight * dx * dy).sum(dim=(1, 2)) / (weight * dy * dy).sum(dim=(1, 2)).clamp(min=1e-6)
+        slant, thickness = slant_and_thickness(alpha)
         colour = None
         if glyphs.shape[1] == 3:
             mass = alpha.sum().clamp(min=1e-6)
             colour = tuple((glyphs.sum(dim=(0, 2, 3)) / mass).clamp(0, 1).tolist())
-        return cls(thickness, shear.clamp(-0.6, 0.6).median().item(), colour)
+        return cls(thickness.clamp(1.5, 5).median().item(), slant.clamp(-0.6, 0.6).median().item(), colour)
+
+
+def slant_and_thickness(ink: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per N x H x W ink map in [0, 1]: the slant (the shear of the ink's second moments, columns per row, as
+    deskewing measures it) and the stroke thickness in pixels (the inked area over half its outline)."""
+    inked = ink > 0.5
+    area = inked.sum(dim=(1, 2)).float()
+    inner = (inked[:, 1:-1, 1:-1] & inked[:, :-2, 1:-1] & inked[:, 2:, 1:-1] & inked[:, 1:-1, :-2]
+             & inked[:, 1:-1, 2:])
+    edge = (area - inner.sum(dim=(1, 2)).float()).clamp(min=1)
+    rows, cols = torch.meshgrid(torch.arange(ink.shape[1], dtype=torch.float32),
+                                torch.arange(ink.shape[2], dtype=torch.float32), indexing="ij")
+    weight = ink / ink.sum(dim=(1, 2), keepdim=True).clamp(min=1e-6)
+    dy = rows - (weight * rows).sum(dim=(1, 2), keepdim=True)
+    dx = cols - (weight * cols).sum(dim=(1, 2), keepdim=True)
+    shear = (weight * dx * dy).sum(dim=(1, 2)) / (weight * dy * dy).sum(dim=(1, 2)).clamp(min=1e-6)
+    return shear, 2 * area / edge
 
 
 def draw_sign(sign: str, look: HandLook, wobble: float, rng: np.random.Generator) -> torch.Tensor:

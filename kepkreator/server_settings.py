@@ -9,8 +9,9 @@ from kepkreator.validation import number_flag
 
 # flag -> (shipped weights, what they are)
 APP_MODELS = {"cgan": ("cgan-mnist", "handwriting generator"), "gcn": ("gcn-qmnist", "QMNIST styles model"),
-              "faces": ("gcn-yale", "face model")}
-TABS = {"cgan": "Handwriting", "gcn": "QMNIST styles", "faces": "Face blending"}
+              "faces": ("gcn-yale", "face model"), "reader": ("judge-mnist", "digit judge that reads the drawing pad")}
+TABS = {"cgan": "Handwriting tab", "gcn": "QMNIST styles tab", "faces": "Face blending tab",
+        "reader": "Handwriting tab's drawing pad"}
 PRECISIONS = ("float32", "bfloat16")
 MAX_WORKERS = 16
 DEFAULT_CONCURRENCY = 2

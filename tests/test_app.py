@@ -11,7 +11,7 @@ from PIL import Image
 from tests.conftest import ROOT, start_app
 
 DEFAULTS = dict(text="2026", seed=7, variation=0.15, neatness=0.5, ink="#141e5a", paper="#ffffff", transparent=False,
-                stroke=0, scale=3, line_width=24)
+                stroke=0, scale=3, line_width=24, hand="")
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,43 @@ def test_transparent_background_keeps_alpha(client):
 def test_wrong_input_gets_its_message(client, changes, message):
     with pytest.raises(AppError, match=message):
         handwrite(client, **changes)
+
+
+def test_a_digit_drawn_on_the_pad_gives_a_hand_the_number_is_written_in(client):
+    from tests.test_hands import SEVEN, data_url, pad
+
+    drawing = data_url(pad(SEVEN))
+    character, note = client.predict(drawing, api_name="/read_drawing")
+    assert character == "7" and note.startswith("It reads as a 7")
+    code, character, note = client.predict(drawing, "", api_name="/find_hand")
+    assert code.startswith("hand1:") and character == "7" and "your hand" in note
+    mine = [np.asarray(Image.open(handwrite(client, hand=code))) for _ in range(2)]
+    assert np.array_equal(*mine)  # the hand is kept: the same drawing again
+    assert not np.array_equal(mine[0], np.asarray(Image.open(handwrite(client))))  # not the seed's hand
+    assert client.predict(drawing, "7", api_name="/find_hand")[0] == code  # named as the judge read it
+    with pytest.raises(AppError, match="That does not look like a 1 this model can draw"):
+        client.predict(drawing, "1", api_name="/find_hand")  # a character named is the one drawn
+
+
+@pytest.mark.parametrize("endpoint, data, message", [
+    ("/find_hand", ["", ""], "Draw a digit on the pad first"),
+    ("/find_hand", ["A", ""], "must be a data URL of an image"),
+    ("/find_hand", ["pad", "x"], "character must be one of the digits 0-9, got 'x'"),
+    ("/find_hand", ["letter A", ""], "That does not"),
+    ("/read_drawing", ["data:image/png;base64,@@"], "not a readable image"),
+    ("/handwrite", ["hand1:AAAA"], "hand is not a hand code"),
+])
+def test_a_wrong_drawing_or_hand_gets_its_message(client, endpoint, data, message):
+    from tests.test_hands import SEVEN, data_url, pad
+
+    drawings = {"pad": data_url(pad(SEVEN)),
+                "letter A": data_url(pad([(40, 190), (112, 30), (184, 190)], [(70, 130), (154, 130)]))}
+    data = [drawings.get(value, value) for value in data]
+    with pytest.raises(AppError, match=message):
+        if endpoint == "/handwrite":
+            handwrite(client, hand=data[0])
+        else:
+            client.predict(*data, api_name=endpoint)
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +152,9 @@ def test_the_apps_help_answers_before_torch_and_gradio_load():
 def test_the_server_log_names_each_tabs_weights_and_the_apps_own_share_flag(app_url):
     port = app_url.rstrip("/").rsplit(":", 1)[1]
     log = (ROOT / "test-artifacts" / f"app-{port}.log").read_text()
-    for tab, folder in (("Handwriting", "cgan-mnist"), ("QMNIST styles", "gcn-qmnist"), ("Face blending", "gcn-yale")):
-        assert f"{tab} tab: {ROOT / 'weights' / folder} (--" in log
+    for tab, folder in (("Handwriting tab", "cgan-mnist"), ("QMNIST styles tab", "gcn-qmnist"),
+                        ("Face blending tab", "gcn-yale"), ("Handwriting tab's drawing pad", "judge-mnist")):
+        assert f"{tab}: {ROOT / 'weights' / folder} (--" in log
     assert f"KepKreator is serving on {app_url} (python app.py --share for a public link)" in log
     assert "share=True" not in log
 
@@ -190,7 +228,7 @@ def test_face_blend_returns_a_face_and_its_reading(client, face_schema):
     a, b = face_schema["identity"][:2]
     path, identity, condition, transform = client.predict(a, b, 0.5, "happy", "identity", api_name="/face")
     face = Image.open(path)
-    assert face.size == (256, 256) and face.format == "JPEG"  # a photograph
+    assert face.size == (3 * 192 + 2 * 8, 215) and face.format == "JPEG"  # A, the blend, B: photographs
     assert path.endswith(f"face-{a}-{b}-0.50-happy.jpg")
     assert identity["label"] in face_schema["identity"] and transform["label"] == "identity"
     # No reader here tells most Yale conditions apart on real faces, so the app shows no reading of it.

@@ -43,6 +43,24 @@ def test_mistakes_get_one_line_and_write_nothing(argv, message, tmp_path, capsys
     assert not any(tmp_path.iterdir())
 
 
+def test_write_takes_the_hand_of_a_drawn_digit_and_refuses_a_wrong_one_in_one_line(tmp_path, capsys):
+    from tests.test_hands import SEVEN, pad
+
+    pad(SEVEN).save(tmp_path / "seven.png")
+    (tmp_path / "notes.png").write_text("not an image")
+    main(["write", "2026", str(tmp_path / "mine.png"), "--hand", str(tmp_path / "seven.png")])
+    main(["write", "2026", str(tmp_path / "seeds.png")])
+    assert (tmp_path / "mine.png").read_bytes() != (tmp_path / "seeds.png").read_bytes()
+    for flags, message in ((["--hand", str(tmp_path / "nothere.png")], "No such file or directory"),
+                           (["--hand", str(tmp_path / "notes.png")], "not an image PIL reads"),
+                           (["--hand", str(tmp_path / "seven.png"), "--hand-character", "1"],
+                            "That does not look like a 1 this model can draw")):
+        with pytest.raises(SystemExit) as stop:
+            main(["write", "2026", str(tmp_path / "refused.png"), *flags])
+        assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "refused.png").exists()
+
+
 def test_every_command_reads_its_flags_before_torch_loads():
     """--help and a wrong flag answer at once: importing a command's module loads neither torch nor Gradio."""
     modules = ["app", "kepkreator.cli", "kepkreator.evaluate", "kepkreator.cards", "kepkreator.augment",

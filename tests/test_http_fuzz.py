@@ -1,6 +1,8 @@
 """Hypothesis against the real server on loopback, through Gradio's HTTP API as curl would call it: every endpoint,
 values of any type and number. Every reply is a result or one short line, never `{"error": null}` or a trace, and
 a message quotes at most a short prefix of what was sent."""
+import base64
+import io
 import json
 
 import httpx
@@ -8,14 +10,30 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from PIL import Image, ImageDraw
+
 from tests.conftest import ROOT
 
+
+def png_data_url(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+SEVEN = Image.new("L", (224, 224), 255)
+ImageDraw.Draw(SEVEN).line([(50, 40), (170, 40), (100, 190)], fill=0, width=16)
 LONG = "7" * 5000
+# what a drawing pad could be sent: a digit, a blank pad, an image too large in pixels (a few kB of PNG), not an
+# image, not base64, not a data URL
+DRAWINGS = [png_data_url(SEVEN), png_data_url(Image.new("L", (224, 224), 255)),
+            png_data_url(Image.new("L", (5000, 5000), 255)), "data:image/png;base64," + base64.b64encode(
+                b"GIF89a not really").decode(), "data:image/png;base64,@@@", "/etc/passwd"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just(LONG),
-                    st.sampled_from(["0.5", "abc", "#ff0000", "rgb(1.2.3,0,0)"]))
+                    st.sampled_from(["0.5", "abc", "#ff0000", "rgb(1.2.3,0,0)", "hand1:AAAA", *DRAWINGS]))
 values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=5), scalars, max_size=2))
-ARITY = {"handwrite": 10, "style_digit": 8, "style_number": 8, "style_grid": 6, "style_sweep": 8, "face": 5,
+ARITY = {"handwrite": 11, "read_drawing": 1, "find_hand": 2, "style_digit": 8, "style_number": 8, "style_grid": 6, "style_sweep": 8, "face": 5,
          "face_strip": 4, "export_faces": 3}
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                        HealthCheck.function_scoped_fixture])
@@ -57,7 +75,7 @@ def test_any_values_get_a_result_or_one_line(http, endpoint):
 
 @pytest.mark.parametrize("endpoint", sorted(ARITY))
 def test_too_few_values_or_no_list_get_one_line(http, endpoint):
-    for data in ([], ["2026"], "text", None):
+    for data in ([], ["2026"] * (ARITY[endpoint] - 1), "text", None):
         kind, reply = call(http, endpoint, data)
         assert kind == "refused" and f"/{endpoint} takes" in reply
         check_reply(kind, reply)
@@ -121,7 +139,7 @@ def test_routes_that_skip_the_queue_or_store_files_are_closed_however_spelled(ap
                                   "gradio_api//call/handwrite"])
 def test_every_spelling_of_a_call_is_checked(app_url, path):
     replied = httpx.post(app_url + path, json={"data": [1]}, timeout=60)
-    assert replied.status_code == 422 and "/handwrite takes 10 values" in replied.json()["error"]
+    assert replied.status_code == 422 and "/handwrite takes 11 values" in replied.json()["error"]
     big = httpx.post(app_url + path, content=b'{"data": ["' + b"7" * 3_000_000 + b'"]}', timeout=60)
     assert big.status_code == 413 and "over 2,000,000 bytes" in big.json()["error"]
 
@@ -172,7 +190,7 @@ def test_run_predict_serves_only_the_handlers_that_run_outside_the_queue(app_url
     unqueued = [d["id"] for d in config["dependencies"] if d.get("queue") is False]
     drawing = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "handwrite")
     assert unqueued
-    for index, data in ((unqueued[0], [0]), (drawing, ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24])):
+    for index, data in ((unqueued[0], [0]), (drawing, ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24, ""])):
         replied = httpx.post(app_url + "gradio_api/run/predict", timeout=60,
                              json={"data": data, "fn_index": index, "session_hash": "fuzz"})
         if index == drawing:

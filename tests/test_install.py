@@ -25,6 +25,8 @@ def test_the_built_wheel_works_outside_the_checkout(tmp_path):
                    capture_output=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    from tests.test_hands import SEVEN, pad
+    pad(SEVEN).save(elsewhere / "my-seven.png")  # the digit a reader of the README drew
     env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     where = subprocess.run([python, "-c", "import kepkreator.hub as h; print(h.__file__, h.WEIGHTS_DIR)"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout
@@ -34,7 +36,7 @@ def test_the_built_wheel_works_outside_the_checkout(tmp_path):
     for snippet in snippets:
         result = subprocess.run([python, "-c", snippet], cwd=elsewhere, env=env, capture_output=True, text=True)
         assert result.returncode == 0, f"{snippet}\n{result.stderr[-2000:]}"
-    assert (elsewhere / "phone.png").exists()
+    assert (elsewhere / "phone.png").exists() and (elsewhere / "2026-in-my-hand.png").exists()
     drawn = subprocess.run([command, "face", "face.png", "--condition", "happy"], cwd=elsewhere, env=env,
                            capture_output=True, text=True)
     assert drawn.returncode == 0 and (elsewhere / "face.png").exists(), drawn.stderr

@@ -17,6 +17,7 @@ import torch
 from kepkreator.batching import for_serving
 from kepkreator.data.digits import CharacterSet, load_qmnist_test, split_by_writer
 from kepkreator.cards import markdown_table
+from kepkreator.evaluation.hand_metrics import FOUND, evaluate_own_hand
 from kepkreator.evaluation.shared import checklist, progress
 from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
 from kepkreator.handwriting import Handwriter, Style, on_paper
@@ -30,6 +31,7 @@ APP_TRUNCATION = Style().truncation
 APP_DEFAULT = f"generated, app's default neatness ({Style().neatness:g})"
 APP_BFLOAT16 = f"{APP_DEFAULT}, bfloat16 (as served on CPUs with AMX)"
 ON_PAPER = ", on clean paper (as the app shows it)"
+TRAINING_WRITERS = "real, the generator's training writers"
 HOG_COMPONENTS = 32  # the reference's leading principal components of HOG features, where FD and k-NN are read
 
 
@@ -46,6 +48,16 @@ def generate(generator: Generator, labels: torch.Tensor, seed: int, truncation: 
     z = truncation * torch.randn(len(labels), generator.latent_dim, generator=rng)
     network = for_serving(generator, freeze=False, precision=precision)
     return torch.cat([network(zc, lc) for zc, lc in zip(z.split(batch_size), labels.split(batch_size))])
+
+
+def like_labels(data: CharacterSet, labels: torch.Tensor, seed: int) -> CharacterSet:
+    """A random sample of `data` whose item i has class labels[i]."""
+    rng = torch.Generator().manual_seed(seed)
+    index = torch.empty(len(labels), dtype=torch.long)
+    for c in labels.unique():
+        wanted, have = labels == c, torch.nonzero(data.labels == c).flatten()
+        index[wanted] = have[torch.randperm(len(have), generator=rng)[:int(wanted.sum())]]
+    return data.subset(index)
 
 
 def latency_ms(handwriter: Handwriter, text: str, runs: int = 50) -> tuple[float, float]:
@@ -77,11 +89,14 @@ def evaluate_cgan(args) -> dict:
     progress(f"drawing digits with {args.weights} and reading them with {args.judge}")
     generator = load_model(Generator, args.weights)
     judge = load_model(Judge, args.judge)
-    _, held_out = writer_split(args.data_dir)
+    train, held_out = writer_split(args.data_dir)
     in_real = split_by_writer(held_out.writers, holdout=0.5, seed=args.seed)
     real, reference = held_out.subset(in_real), held_out.subset(~in_real)
     ref_probs, ref_feats = judge.read(reference.as_float())
-    images = {"real, unseen writers": real.as_float(), "generated": generate(generator, real.labels, args.seed),
+    images = {"real, unseen writers": real.as_float(),
+              # what the generator learned from: as far from the reference as a perfect generator would be
+              TRAINING_WRITERS: like_labels(train, real.labels, args.seed).as_float(),
+              "generated": generate(generator, real.labels, args.seed),
               # what visitors see: the app's latents are scaled by its default neatness
               APP_DEFAULT: generate(generator, real.labels, args.seed, APP_TRUNCATION)}
     for name in ("generated", APP_DEFAULT):  # and the page clears the generator's haze to paper
@@ -114,12 +129,16 @@ def evaluate_cgan(args) -> dict:
     ]
     progress("reading with HOG, the reader of another kind (the longest step)")
     outsider = hog_coverage(reference.as_float(), images, args.k, args.seed)
+    handwriter = Handwriter(Handwriter.from_pretrained(args.weights, reader=None).source, judge)
+    own_hand = evaluate_own_hand(handwriter, judge, held_out, args.seed)
     progress("timing the app's rendering")
-    p50, p95 = latency_ms(Handwriter.from_pretrained(args.weights), LATENCY_TEXT)
+    p50, p95 = latency_ms(handwriter, LATENCY_TEXT)
     notes = (f"{len(real)} digits in the real and generated sets, {len(reference)} in the reference (writers split "
              f"with seed {args.seed}), k = {args.k} for precision/recall, features and probabilities from "
              f"the judge `{args.judge}`, generator latents N(0, I) (no truncation; at the app's default neatness "
-             f"they are scaled by {APP_TRUNCATION:g}), seed {args.seed}. The targets are checked without truncation."
+             f"they are scaled by {APP_TRUNCATION:g}), seed {args.seed}. The targets are checked without truncation. "
+             f"\"{TRAINING_WRITERS}\": as many digits of each class from the writers the generator learned from: "
+             "where a generator that drew its training data exactly would sit."
              f"\n\n"
              + checklist(checks)
              + "\n\nRead by a reader of another kind than the judge (no trained network: histograms of oriented "
@@ -127,11 +146,43 @@ def evaluate_cgan(args) -> dict:
              "same reference; told apart: the cross-validated accuracy of a linear classifier on HOG features "
              "telling the set from the reference (50%: it cannot).\n\n" + markdown_table(outsider)
              + "\n\nInk (in [0, 1] units, summed over a 28x28 digit) and the pixels that are exactly paper: a tanh "
-             "generator leaves a faint haze the page clears, and a reader of edges sees it.\n\n"
-             + markdown_table(ink_table(images))
+             "generator leaves a faint haze the page clears, and a reader of edges sees it. Writers differ in how "
+             "much ink they use.\n\n"
+             + markdown_table(ink_table({"real, held-out writers (reference)": reference.as_float(), **images}))
+             + "\n\n" + own_hand_notes(own_hand, args.judge)
              + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
-    return {"rows": rows, "notes": notes, "scores": scores, "hog": outsider, "latency_ms": {"p50": p50, "p95": p95}}
+    return {"rows": rows, "notes": notes, "scores": scores, "hog": outsider, "own_hand": own_hand,
+            "latency_ms": {"p50": p50, "p95": p95}}
+
+
+def own_hand_notes(own_hand: dict, judge: str) -> str:
+    """The card's account of `evaluate_own_hand`: the table, and the targets checked on the found hand."""
+    found = next(row for row in own_hand["rows"] if row["hand"] == FOUND)
+    figure = {key: float(value.rstrip("%")) for key, value in found.items() if key != "hand"}
+    checks = [
+        ("writer nearer than the median other writer for at least 75% of writers",
+         figure["writer nearer than the median other (slant, thickness)"] >= 75,
+         found["writer nearer than the median other (slant, thickness)"]),
+        ("slant correlation at least 0.7", figure["slant correlation"] >= 0.7, found["slant correlation"]),
+        ("thickness correlation at least 0.7", figure["thickness correlation"] >= 0.7,
+         found["thickness correlation"]),
+        ("judge's accuracy at least 98%", figure["judge's accuracy"] >= 98, found["judge's accuracy"]),
+    ]
+    times = own_hand["inversion ms"]
+    return (f"Your own hand (`Handwriter.hand_from`, the tab's drawing pad): for each of the {own_hand['writers']} "
+            "held-out writers, one of their real digits, picked at random, is given as the visitor's drawing; the "
+            f"other nine digits are drawn in the hand found ({own_hand['digits drawn']} digits, at the app's default "
+            "variation and neatness, on clean paper) and compared with that writer's real digits against every "
+            "other held-out writer's, by slant and stroke thickness measured from image moments (standardised "
+            f"within each digit class) and by the judge `{judge}`'s features (kepkreator/evaluation/hand_metrics.py)."
+            " The correlations pair the given digit's slant or thickness with the drawn digits' mean. "
+            f"{own_hand['given digits refused']} of the {own_hand['given digits']} digits given were refused as "
+            "unlike any the model draws (the writer's next digit was given instead)."
+            + (f" The writers held out of training are {own_hand['writers']}: fewer than the 100 a tighter figure "
+               "would need." if own_hand["writers"] < 100 else "") + "\n\n" + markdown_table(own_hand["rows"]) + "\n\n" + checklist(checks)
+            + f"\n\nFinding a hand in-process ({torch.get_num_threads()} torch threads): p50 {times['p50']:.0f} ms, "
+            f"p95 {times['p95']:.0f} ms.")
 
 
 def ink_table(images: dict[str, torch.Tensor]) -> list[dict]:

@@ -98,7 +98,8 @@ def test_face_blending_tab_redraws_when_the_blend_moves(page, artifacts):
     blend = page.locator("#fb-blend input[type=number]")
     blend.fill("0")
     blend.press("Enter")
-    assert wait_for_new_image(page, "#fb-output img", opening_src) == [256, 256]
+    width, height = wait_for_new_image(page, "#fb-output img", opening_src)
+    assert width == 3 * 192 + 2 * 8 and 192 < height < 240  # A, the blend and B side by side, captioned below
     page.screenshot(path=str(artifacts / "face-blending.png"), full_page=True)
 
 
@@ -235,3 +236,59 @@ def test_a_typed_hex_colour_sets_rounded_sliders_and_no_colour_keeps_the_digit(p
                                                        timeout=30_000)
     assert image_src(page, "#st-output img") == green  # the last good digit stays
     page.screenshot(path=str(artifacts / "qmnist-colour.png"), full_page=True)
+
+
+def draw_on_pad(page, points):
+    """A stroke through `points` (in the pad's 224-pixel units) with the mouse, as a visitor draws."""
+    canvas = page.locator("#hw-pad canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    scale = box["width"] / 224
+    at = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(at, at[1:]):
+        for step in range(1, 11):
+            page.mouse.move(x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10)
+    page.mouse.up()
+
+
+def test_a_digit_drawn_on_the_pad_writes_the_text_in_that_hand(sized_page, artifacts):
+    from playwright.sync_api import expect
+
+    size, page = sized_page
+    write_text(page, "2026")
+    draw_on_pad(page, [(50, 40), (170, 40), (100, 190)])
+    expect(page.locator("#hw-reading")).to_contain_text("It reads as a 7", timeout=30_000)
+    assert page.locator("#hw-character input").input_value() == "7"
+    pad = page.locator("#hw-pad canvas").bounding_box()
+    assert pad["x"] >= 0 and pad["x"] + pad["width"] <= VIEWPORTS[size]["width"]
+    before = image_src(page)
+    page.locator("#hw-use-hand").click()
+    wait_for_new_image(page, "#hw-output img", before)
+    expect(page.locator("#hw-output img")).to_have_attribute("alt", "2026, in the visitor's hand")
+    expect(page.locator("#hw-reading")).to_contain_text("Writing in your hand, found from your 7")
+    page.screenshot(path=str(artifacts / f"handwriting-own-hand-{size}.png"), full_page=True)
+    write_text(page, "1984")  # the hand stays the tab's style for every redraw
+    expect(page.locator("#hw-output img")).to_have_attribute("alt", "1984, in the visitor's hand")
+    before = image_src(page)
+    page.get_by_role("button", name="New style").click()
+    wait_for_new_image(page, "#hw-output img", before)
+    expect(page.locator("#hw-output img")).to_have_attribute("alt", "1984, handwritten")
+    expect(page.locator("#hw-reading")).to_have_text("")
+
+
+def test_a_blank_pad_or_a_letter_says_why_and_keeps_the_drawing(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Handwriting").click()
+    page.get_by_role("button", name="Clear the pad").click()
+    good = image_src(page)
+    page.locator("#hw-use-hand").click()
+    status = page.locator("#hw-hand-status")
+    expect(status).to_contain_text("Draw a digit on the pad first", timeout=30_000)
+    draw_on_pad(page, [(40, 190), (112, 30), (184, 190)])
+    draw_on_pad(page, [(70, 130), (154, 130)])  # a letter A
+    page.locator("#hw-use-hand").click()
+    expect(status).to_contain_text("That does not look like a", timeout=30_000)
+    assert image_src(page) == good
