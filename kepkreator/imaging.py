@@ -1,4 +1,4 @@
-"""Tensor images to PIL, alone or in a captioned grid."""
+"""Tensor images to PIL, alone, side by side with captions, or in a captioned grid."""
 from __future__ import annotations
 
 import torch
@@ -13,6 +13,20 @@ def to_pil(image: torch.Tensor, scale: int = 1, smooth: bool = False) -> Image.I
     if scale == 1:
         return picture
     return picture.resize((picture.width * scale, picture.height * scale), Image.BICUBIC if smooth else Image.NEAREST)
+
+
+def side_by_side(pictures: list[Image.Image], captions: list[str], gap: int = 8) -> Image.Image:
+    """Pictures of one size in a row on white, each captioned below."""
+    width, height = pictures[0].size
+    font = ImageFont.load_default(size=max(12, height // 14))
+    below = font.size + 10
+    canvas = Image.new("RGB", (len(pictures) * width + (len(pictures) - 1) * gap, height + below), "white")
+    draw = ImageDraw.Draw(canvas)
+    for i, (picture, caption) in enumerate(zip(pictures, captions)):
+        left = i * (width + gap)
+        canvas.paste(picture.convert("RGB"), (left, 0))
+        draw.text((left + width // 2, height + below // 2), caption, fill="black", font=font, anchor="mm")
+    return canvas
 
 
 def blend_captions(steps: int) -> list[str]:

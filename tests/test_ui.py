@@ -137,7 +137,24 @@ def test_the_read_back_says_what_was_asked_and_hides_what_it_cannot_read(faces):
 def test_face_downloads_say_who_and_how(faces):
     result = faces_tab.face(faces, "subject01", "subject07", 0.5, "happy", "mirror")
     assert Path(result[0]["value"]).name == "face-subject01-subject07-0.50-happy-mirror.jpg"
-    assert "50% subject01 and 50% subject07, happy, mirror" in result[0]["alt_text"]
+    assert result[0]["alt_text"] == ("Left, subject01; middle, a generated face 50% subject01 and 50% subject07; "
+                                     "right, subject07; happy, mirror")
+
+
+def test_the_blend_is_shown_between_the_two_people_it_mixes(faces):
+    """A | blend | B: each third of the picture is nearest the model's own drawing of A, of the blend and of B in the
+    chosen condition and transform."""
+    from kepkreator.attributes import blend
+
+    path = faces_tab.face(faces, "subject03", "subject09", 0.5, "glasses", "rotate 90")[0]["value"]
+    shown = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255
+    side, scale = faces_tab.SHOWN, faces_tab.SHOWN // 64
+    drawn = [faces.generate(faces.vector(identity=blend("subject03", "subject09", share), condition="glasses",
+                                         transform="rotate 90"))[0, 0].numpy() for share in (0.0, 0.5, 1.0)]
+    for position in range(3):
+        third = shown[:side, position * (side + 8):position * (side + 8) + side]
+        small = third.reshape(64, scale, 64, scale).mean(axis=(1, 3))
+        assert np.argmin([np.abs(small - face).mean() for face in drawn]) == position
 
 
 def test_the_face_tab_opens_on_the_plain_photograph():

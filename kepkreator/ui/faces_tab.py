@@ -1,4 +1,5 @@
-"""Tab "Face blending": mix two identities, pick a condition and a transform; export synthesized faces."""
+"""Tab "Face blending": mix two identities, pick a condition and a transform, and see the blend between the two
+people it mixes; export synthesized faces."""
 from __future__ import annotations
 
 import functools
@@ -9,13 +10,14 @@ import torch
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
 from kepkreator.synthesis import export_zip, synthesize
-from kepkreator.imaging import blend_captions, labelled_grid, to_pil
+from kepkreator.imaging import blend_captions, labelled_grid, side_by_side, to_pil
 from kepkreator.ui.wiring import drawing, gives_memory_back, status_line, wire
 from kepkreator.ui.files import RecentFolders, gradio_cache, image_file
 from kepkreator.ui.readback import drawing_and_readback, readback_labels
 from kepkreator.validation import choice, number, whole_number
 
 MAX_STEPS = 12
+SHOWN = 192  # pixels per face on the page: three side by side fit a phone's width
 UI_EXPORT_LIMIT = 500  # the UI keeps each request small; the command line writes sets of any size
 KEEP_EXPORTS = 20  # the newest zips stay on disk for download; older ones are removed
 
@@ -27,7 +29,8 @@ def blended(model: AttributeModel, identity_a, identity_b, blend) -> dict[str, f
 
 
 def face(model: AttributeModel, identity_a, identity_b, blend, condition, transform) -> list:
-    """A face blending identity A into identity B, and what the cooperating classifier reads in it."""
+    """Person A, the face blending A into B, and person B, side by side in the chosen condition and transform; and
+    what the cooperating classifier reads in the blend."""
     chosen = {"identity": blended(model, identity_a, identity_b, blend),
               "condition": choice("condition", condition, model.schema["condition"]),
               "transform": choice("transform", transform, model.schema["transform"])}
@@ -36,11 +39,21 @@ def face(model: AttributeModel, identity_a, identity_b, blend, condition, transf
     name = f"face-{identity_a}-{identity_b}-{share:.2f}-{chosen['condition']}"
     if chosen["transform"] != model.schema["transform"][0]:
         name += f"-{chosen['transform']}"
-    alt = (f"A generated face: {100 * (1 - share):.0f}% {identity_a} and {100 * share:.0f}% {identity_b}, "
-           f"{chosen['condition']}, {chosen['transform']}")
-    shown = to_pil(image, scale=256 // image.shape[-1] or 1, smooth=True)
+    alt = (f"Left, {identity_a}; middle, a generated face {100 * (1 - share):.0f}% {identity_a} and "
+           f"{100 * share:.0f}% {identity_b}; right, {identity_b}; {chosen['condition']}, {chosen['transform']}")
+    people = [one_person(model, person, chosen["condition"], chosen["transform"]) for person in (identity_a,
+                                                                                               identity_b)]
+    scale = max(1, SHOWN // image.shape[-1])
+    shown = side_by_side([to_pil(face, scale=scale, smooth=True) for face in (people[0], image, people[1])],
+                         [str(identity_a), f"blend {share:.2f}", str(identity_b)])
     return [drawing(image_file(shown, name, photo=True), alt),
             *readback_labels(model, image, chosen)]
+
+
+@functools.lru_cache(maxsize=256)
+def one_person(model: AttributeModel, identity: str, condition: str, transform: str) -> torch.Tensor:
+    """One person as the model draws them: the same few ends of every blend, drawn once."""
+    return model.generate(model.vector(identity=identity, condition=condition, transform=transform))[0]
 
 
 def strip(model: AttributeModel, identity_a, identity_b, transform, steps) -> dict:
@@ -89,7 +102,7 @@ def build(model: AttributeModel) -> None:
             draw_button = gr.Button("Draw", variant="primary", elem_id="fb-draw")
         inputs = [identity_a, identity_b, blend, condition, transform]
         draw = functools.partial(face, model)
-        image, status, labels = drawing_and_readback(model, draw, inputs, "fb", "Generated face")
+        image, status, labels = drawing_and_readback(model, draw, inputs, "fb", "A, the blend, B", output_scale=2)
     wire(draw, inputs, [image, *labels], status, [draw_button.click, *(c.change for c in inputs)], "face")
 
     with gr.Accordion("A to B across the conditions", open=False):

@@ -33,11 +33,12 @@ def readback_labels(model: AttributeModel, image: torch.Tensor, asked: dict[str,
 
 
 def drawing_and_readback(model: AttributeModel, draw, inputs: list, prefix: str, label: str,
-                         top: dict[str, int] | None = None) -> tuple[gr.Image, gr.Markdown, list[gr.Label]]:
+                         top: dict[str, int] | None = None, output_scale: int = 1
+                         ) -> tuple[gr.Image, gr.Markdown, list[gr.Label]]:
     """Two columns: the drawing of the controls' starting values with its status line (`{prefix}-output`,
-    `{prefix}-status`), and its read-back."""
+    `{prefix}-status`), `output_scale` times as wide as the controls, and its read-back."""
     first, *readings = first_drawing(draw, inputs)
-    with gr.Column(scale=1, min_width=240, elem_classes=["kk-output"]):
+    with gr.Column(scale=output_scale, min_width=240, elem_classes=["kk-output"]):
         image = gr.Image(first["value"], alt_text=first["alt_text"], label=label, type="filepath", format="png",
                          elem_id=f"{prefix}-output")
         status = status_line(f"{prefix}-status")
