@@ -65,7 +65,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--k", type=number_flag(1, 100, whole=True), default=3,
                         help="neighbours for precision and recall")
     parser.add_argument("--figure", type=Path, default=None, metavar="PNG",
-                        help="faces: write side-by-side figures of the held-out faces and of blends here")
+                        help="faces: write side-by-side figures of the held-out faces and of blends here (and beside "
+                             "it); gcn: a figure of writer blends beside their pixel mixes and flow morphs")
     parser.add_argument("--compare", nargs="+", default=[], metavar="NAME",
                         help="faces: other models of the same split to show in --figure before this one")
     parser.add_argument("--write-card", action="store_true",
@@ -83,8 +84,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     if len(args.judges) > 1 and args.model != "faces":
         parser.error(f"--judge takes one name for {args.model}")
     args.judge = args.judges[0] if args.judges else None
-    if (args.figure or args.compare) and args.model != "faces":
-        parser.error("--figure and --compare are for faces")
+    if args.figure and args.model not in ("faces", "gcn"):
+        parser.error("--figure is for faces and gcn")
+    if args.compare and args.model != "faces":
+        parser.error("--compare is for faces")
     if args.compare and not args.figure:
         parser.error("--compare shows models in a figure: give --figure PNG too")
     if args.figure and args.figure.suffix.lower() != ".png":

@@ -10,7 +10,7 @@ from kepkreator.attributes import AttributeModel
 from kepkreator.synthesis import export_zip, synthesize
 from kepkreator.data.digits import DataError
 from kepkreator.data.faces import YALE_CONDITIONS, face_styles, read_kdef, read_yale
-from kepkreator.evaluation.face_metrics import blend_faces, pixel_mixes
+from kepkreator.evaluation.face_metrics import blend_faces, photograph_pairs
 from kepkreator.handwriting import InputError
 
 
@@ -127,7 +127,8 @@ def test_blends_are_measured_on_every_pair_of_people_in_every_condition(faces_mo
     assert len(faces) == people * (people - 1) // 2 * conditions and (a < b).all()
     assert len(set(zip(a.tolist(), b.tolist()))) == people * (people - 1) // 2
     train = face_styles(read_yale(data_dir, size=32), holdout=0.1, seed=0).train
-    mixes, first, second = pixel_mixes(train)
+    faces_a, faces_b, first, second = photograph_pairs(train)
+    mixes = (faces_a + faces_b) / 2
     per_condition = torch.bincount(train.upright.attributes[:, 1]).tolist()  # one photograph a person a condition
     assert len(mixes) == sum(k * (k - 1) // 2 for k in per_condition) and (first != second).all()
     assert mixes.min() >= 0 and mixes.max() <= 1
@@ -136,8 +137,21 @@ def test_blends_are_measured_on_every_pair_of_people_in_every_condition(faces_mo
 def test_a_person_photographed_twice_in_a_condition_is_mixed_once(kdef_dir):
     train = face_styles(read_kdef(kdef_dir, size=32), holdout=0.1, seed=0).train.upright
     assert len(train) > len({tuple(key) for key in train.attributes.tolist()})  # KDEF's two sessions
-    mixes, first, second = pixel_mixes(train)
+    mixes, _, first, second = photograph_pairs(train)
     people = {}
     for identity, condition, _ in train.attributes.tolist():
         people.setdefault(condition, set()).add(identity)
     assert len(mixes) == sum(len(p) * (len(p) - 1) // 2 for p in people.values())
+
+
+def test_the_blend_target_figure_shows_eight_pairs_of_real_writers_beside_the_models_blend(data_dir):
+    """`evaluate gcn --figure`: rows of real A, pixel mix, flow morph, the model's 0.5 writer blend, real B."""
+    from kepkreator.data.settings import recorded
+    from kepkreator.evaluation.figures import TARGET_PAIRS, blend_target_figure
+    from kepkreator.hub import weights_path
+
+    folder = weights_path("gcn-qmnist")
+    model = AttributeModel.from_pretrained(folder)
+    figure = blend_target_figure({"gcn-qmnist": model}, recorded(folder).load(data_dir), 28, "writer")
+    cell = (28 + 2) * 3  # 28-pixel digits, 2 pixels apart, shown 3 times as large
+    assert figure.width > 5 * cell and TARGET_PAIRS * cell < figure.height < (TARGET_PAIRS + 1) * cell

@@ -34,6 +34,7 @@ from kepkreator.evaluation.readers import HogReader, sharpness, two_sample_accur
 from kepkreator.hub import WeightsError, load_model, resolve, weights_path
 from kepkreator.models.fisherfaces import FisherfaceJudge
 from kepkreator.models.gcn import AttributeClassifier
+from kepkreator.morphs import morphs
 
 HOG_READER = "HOG + logistic regression"
 # Conditions some reader tells apart on real held-out faces (the Fisherface card's leave-one-out table, and the HOG
@@ -41,6 +42,10 @@ HOG_READER = "HOG + logistic regression"
 READABLE = {"yale": ("leftlight", "rightlight", "happy", "surprised", "glasses")}
 SHARPNESS_TARGET = 0.9
 BLEND_TARGET = 0.5
+# Blends a visitor would take for people. The card measures the pixel mixes and flow morphs of the photographs
+# against the same figures: what a blend target in the data itself reaches.
+HOG_BLEND_TARGET = 0.7
+TOLD_APART_TARGET = 0.75
 
 
 def load_face_judge(name: str, model_schema: dict) -> tuple[nn.Module, Path]:
@@ -82,25 +87,24 @@ def top_two_share(judge: nn.Module, images: torch.Tensor, a: torch.Tensor, b: to
 
 
 @torch.no_grad()
-def blend_faces(model: AttributeModel) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The 0.5 A + 0.5 B face of every pair of people in every condition, upright, and the pairs (a, b). A 0.5 mix
-    is the same either way round, so each pair comes once; the share read from them is the share over all the
-    pairs the target speaks of, with no sampling noise."""
+def blend_faces(model: AttributeModel, share: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The (1 - share) A + share B face of every pair of people (a < b) in every condition, upright, and the pairs
+    (a, b). A 0.5 mix is the same either way round, so each pair comes once; the share read from them is the share
+    over all the pairs the target speaks of, with no sampling noise."""
     sizes = [len(v) for v in model.schema.values()]
     pairs = torch.combinations(torch.arange(sizes[0]), 2)
     pair, condition = torch.cartesian_prod(torch.arange(len(pairs)), torch.arange(sizes[1])).T
     a, b = pairs[pair].T
     one_hot = torch.nn.functional.one_hot
-    vectors = torch.cat([mix(a, b, 0.5, sizes[0]), one_hot(condition, sizes[1]).float(),
+    vectors = torch.cat([mix(a, b, share, sizes[0]), one_hot(condition, sizes[1]).float(),
                          one_hot(torch.zeros_like(a), sizes[2]).float()], dim=1)
     return model.generate(vectors), a, b
 
 
-def pixel_mixes(train: AttributeSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The plainest blend of two people, for reference: the pixel mean of two people's real upright training faces
-    in one condition, for every such pair, and the pairs (a, b). A person with several photographs in a condition
-    (KDEF's two sessions) gives the first, so the pairs are those `blend_faces` draws and their number stays
-    (people choose 2) x conditions."""
+def photograph_pairs(train: AttributeSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Two people's real upright training faces in one condition, for every such pair: (faces of A, faces of B, in
+    [0, 1], a, b). A person with several photographs in a condition (KDEF's two sessions) gives the first, so the
+    pairs are those `blend_faces` draws and their number stays (people choose 2) x conditions."""
     upright = train.upright
     first_photograph = {tuple(key): i for i, key in reversed(list(enumerate(upright.attributes.tolist())))}
     upright = upright.subset(torch.tensor(sorted(first_photograph.values())))
@@ -108,7 +112,8 @@ def pixel_mixes(train: AttributeSet) -> tuple[torch.Tensor, torch.Tensor, torch.
     first, second = torch.triu_indices(len(upright), len(upright), offset=1)
     kept = (others[first] == others[second]).all(dim=1) & (identity[first] != identity[second])
     first, second = first[kept], second[kept]
-    return (upright.images[first].float() + upright.images[second].float()) / 255 / 2, identity[first], identity[second]
+    images = upright.images.float() / 255
+    return images[first], images[second], identity[first], identity[second]
 
 
 def top_two_shares(readers: dict, faces: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
@@ -184,7 +189,10 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
     if model.generator.blend_norm:
         with codes_mixed_plainly(model):
             plain = blend_faces(model)[0]
-    mixes, mixed_a, mixed_b = pixel_mixes(train)
+    faces_a, faces_b, mixed_a, mixed_b = photograph_pairs(train)
+    mixes = (faces_a + faces_b) / 2
+    progress(f"morphing {len(mixes)} pairs of photographs along their optical flow (the blend target in the data)")
+    morphed, found = morphs(faces_a, faces_b, 0.5)
     real_train_upright = train.upright.images.float() / 255
     progress("telling generated faces from real ones (two-sample tests on HOG features)")
     every = every_pair(model)
@@ -203,14 +211,22 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
             "generated held-out": {"sharpness": sharpness(generated_upright), "told_apart": None},
             "generated, every pair": {"sharpness": sharpness(every),
                                       "told_apart": two_sample_accuracy(real_train_upright, every, seed)},
-            "generated 0.5 blends": {"sharpness": sharpness(blends),
-                                     "told_apart": two_sample_accuracy(real_train_upright, blends, seed)}},
+            **{f"generated {share:g} blends": {"sharpness": sharpness(faces),
+                                               "told_apart": two_sample_accuracy(real_train_upright, faces, seed)}
+               for share, faces in ((0.25, blend_faces(model, 0.25)[0]), (0.5, blends),
+                                    (0.75, blend_faces(model, 0.75)[0]))},
+            "pixel mixes of two photographs": {"sharpness": sharpness(mixes),
+                                               "told_apart": two_sample_accuracy(real_train_upright, mixes, seed)},
+            "flow morphs of two photographs": {"sharpness": sharpness(morphed),
+                                               "told_apart": two_sample_accuracy(real_train_upright, morphed, seed)}},
         "blends": len(blends), "pixel_mixes": len(mixes),
         "blend_top2_share": top_two_shares(readers, blends, a, b),
         "plain_blends": None if plain is None else {
             "sharpness": sharpness(plain),
             "top2_share": top_two_shares(readers, plain, a, b)},
         "pixel_mix_top2_share": top_two_shares(readers, mixes, mixed_a, mixed_b),
+        "flow_morphs": len(morphed), "pairs_without_flow": int((~found).sum()),
+        "flow_morph_top2_share": top_two_shares(readers, morphed, mixed_a[found], mixed_b[found]),
     }
 
 
@@ -238,6 +254,14 @@ def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str
     share = figures["blend_top2_share"][first_judge]
     checks.append((f"0.5 blends with both people on `{first_judge}`'s top two >= {100 * BLEND_TARGET:.0f}%",
                    share >= BLEND_TARGET, f"{100 * share:.1f}%"))
+    if "flow_morph_top2_share" in figures:  # the blends a visitor accepts as people: near what morphs reach
+        share = figures["blend_top2_share"][HOG_READER]
+        checks.append((f"0.5 blends with both people on `{HOG_READER}`'s top two >= {100 * HOG_BLEND_TARGET:.0f}%",
+                       share >= HOG_BLEND_TARGET, f"{100 * share:.1f}%"))
+        for name in ("generated 0.25 blends", "generated 0.5 blends", "generated 0.75 blends"):
+            told = realism[name]["told_apart"]
+            checks.append((f"{name[len('generated '):]} told apart from real faces <= {100 * TOLD_APART_TARGET:.0f}%",
+                           told <= TOLD_APART_TARGET, f"{100 * told:.1f}%"))
     for reader, condition in figures["readable_conditions"].items():
         if reader in (first_judge, HOG_READER):
             checks.append((f"readable conditions read by `{reader}` at least as well as on real faces",
@@ -287,7 +311,12 @@ def face_notes(figures: dict, judges: list[str], dataset: str) -> str:
                           **{f"`{n}`": percent(v) for n, v in figures["plain_blends"]["top2_share"].items()}}]
                         if figures.get("plain_blends") else []),
                       {"faces": "reference: pixel mean of real A and real B faces in one condition",
-                       **{f"`{n}`": percent(v) for n, v in figures["pixel_mix_top2_share"].items()}}]))
+                       **{f"`{n}`": percent(v) for n, v in figures["pixel_mix_top2_share"].items()}},
+                      *([{"faces": "reference: flow morph of the same two faces (each warped half way along their "
+                                   f"TV-L1 optical flow, then mixed; {figures['pairs_without_flow']} pairs without "
+                                   "a flow)",
+                          **{f"`{n}`": percent(v) for n, v in figures["flow_morph_top2_share"].items()}}]
+                        if "flow_morph_top2_share" in figures else [])]))
     notes.append(checklist(face_checks(figures, judges[0], dataset)))
     return "\n\n".join(notes)
 

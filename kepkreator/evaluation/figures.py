@@ -1,7 +1,9 @@
 """Side-by-side figures of face models: what a reader of the README judges with their own eyes.
 
 - held-out faces: the real photograph of each held-out (identity, condition) pair above each model's drawing of it;
-- blends: for a few pairs of people, each model's faces from A to B, between the real photographs of A and B.
+- blends: for a few pairs of people, each model's faces from A to B, between the real photographs of A and B;
+- blend targets: for 8 pairs of people, the real photographs of A and B, their pixel mix and their flow morph
+  (kepkreator/morphs.py) beside each model's 0.5 blend.
 
 Every model's pixels are shown as drawn, enlarged without smoothing to the largest model's size.
 """
@@ -13,11 +15,13 @@ import torch
 import torch.nn.functional as F
 
 from kepkreator.attributes import AttributeModel, blend
-from kepkreator.data.attribute_sets import AttributeSet
+from kepkreator.data.attribute_sets import AttributeSet, Partners
 from kepkreator.imaging import blend_captions, labelled_grid
+from kepkreator.morphs import morph
 
 BLEND_PAIRS = 4
 BLEND_STEPS = 6
+TARGET_PAIRS = 8
 
 
 def same_size(images: torch.Tensor, side: int) -> torch.Tensor:
@@ -58,11 +62,44 @@ def blend_figure(models: dict[str, AttributeModel], data: AttributeSet, side: in
     return labelled_grid(torch.cat(rows), ["real A", *blend_captions(BLEND_STEPS), "real B"], names, scale=1)
 
 
+@torch.no_grad()
+def blend_target_figure(models: dict[str, AttributeModel], data: AttributeSet, side: int, blended: str,
+                        seed: int = 0):
+    """Rows: TARGET_PAIRS pairs of real upright training images (seeded) that differ only in the `blended`
+    attribute (two people in one condition; two writers' same digit in one colour); columns: real A, their pixel
+    mix, their flow morph, each model's 0.5 blend of the two, real B."""
+    train = data.train.upright
+    schema = next(iter(models.values())).schema
+    partners = Partners(train, list(schema).index(blended))
+    rng = torch.Generator().manual_seed(seed)
+    rows, names = [], []
+    for _ in range(100 * TARGET_PAIRS):
+        if len(names) == TARGET_PAIRS:
+            break
+        first = torch.randint(len(train), (), generator=rng).item()
+        partner, values, found = partners.draw(train.attributes[first:first + 1], generator=rng)
+        a, b = train.images[first].float() / 255, partner[0]
+        morphed = morph(a, b, 0.5) if found.item() else None
+        if morphed is None:
+            continue
+        choices = {name: schema[name][value] for name, value in zip(schema, train.attributes[first].tolist())}
+        ends = (choices[blended], schema[blended][values.item()])
+        choices[blended] = blend(*ends, 0.5)
+        drawn = [model.generate(model.vector(**choices)) for model in models.values()]
+        row = [a[None], ((a + b) / 2)[None], morphed[None], *drawn, b[None]]
+        rows.append(torch.cat([same_size(image, side) for image in row]))
+        names.append(f"{ends[0][-4:]}+{ends[1][-4:]}")
+    columns = ["real A", "pixel mix", "flow morph", *(f"{Path(name).name}" for name in models), "real B"]
+    return labelled_grid(torch.cat(rows), columns, names, scale=max(1, 96 // side))
+
+
 def write_face_figures(models: dict[str, AttributeModel], data: AttributeSet, path: Path) -> list[Path]:
-    """`path` (held-out faces) and `path` with -blends (blend strips), both PNG."""
+    """`path` (held-out faces), `path` with -blends (blend strips) and with -blend-targets, all PNG."""
     side = max(model.generator.image_size for model in models.values())
     path.parent.mkdir(parents=True, exist_ok=True)
     blends = path.with_name(path.stem + "-blends" + path.suffix)
+    targets = path.with_name(path.stem + "-blend-targets" + path.suffix)
     held_out_figure(models, data, side).save(path)
     blend_figure(models, data, side).save(blends)
-    return [path, blends]
+    blend_target_figure(models, data, side, "identity").save(targets)
+    return [path, blends, targets]

@@ -20,6 +20,7 @@ from kepkreator.data.settings import recorded
 from kepkreator.data.transforms import colourise, dihedral
 from kepkreator.evaluation.shared import (attribute_accuracy, checklist, judge_config, mean_of_matching, per_image_mse,
                                           progress, psnr, readback_note, top_k_accuracy)
+from kepkreator.evaluation.figures import blend_target_figure
 from kepkreator.hub import load_model, resolve, weights_path
 from kepkreator.models.gcn import AttributeClassifier
 
@@ -107,6 +108,10 @@ def evaluate_gcn(args) -> dict:
              f"read by the digit judge `{DIGIT_JUDGE}`: {100 * legibility['gcn']:.2f}% read right, against "
              f"{100 * legibility['cgan']:.2f}% for as many digits by the handwriting cGAN `{HANDWRITING}` at the "
              f"app's default neatness.\n\n" + readback_note(readback))
+    if args.figure:
+        args.figure.parent.mkdir(parents=True, exist_ok=True)
+        blend_target_figure({args.weights: model}, data, model.generator.image_size, "writer").save(args.figure)
+        progress(f"wrote {args.figure}")
     return {"rows": rows, "notes": notes, "attributes": accuracy_rows, "blend_top5_share": blend_share,
             "colour_mix_error": mix_error, "digit_legibility": legibility, "readback": readback}
 
