@@ -447,8 +447,8 @@ def main(argv=None) -> None:
                                            + "\n")
     again = "".join(f" Measured again later (`python -m bench.bench --only {' '.join(run['sections'])}`) on "
                     f"{run['machine']}, as served in {run['precision']}." for run in later)
-    markdown = (f"Machine: {first['machine']}. The app, its ceiling (`python app.py --stored-results --workers 0`: the same "
-                "page, every handler returning a stored drawing in the server's process), the app drawing in the "
+    markdown = (f"Machine: {first['machine']}. The app, its ceiling (`python app.py --stored-results --workers 0`: the "
+                "same page, every handler returning a stored drawing in the server's process), the app drawing in the "
                 "server's process instead of render workers (`--workers 0`), with its networks as Python modules "
                 "(`--eager-models`), computing in float32 (`--precision float32`; the app computes in "
                 f"{first['precision']} on this machine) and with shared passes (`--share-passes --workers 0`) took "

@@ -20,7 +20,7 @@ from kepkreator.hands import Inversion
 from kepkreator.handwriting import Handwriter
 from kepkreator.hub import load_model
 from kepkreator.models.judge import Judge
-from kepkreator.validation import HelpWithDefaults
+from kepkreator.validation import HelpWithDefaults, seed_flag
 
 SETTINGS = [Inversion(), Inversion(restarts=1), Inversion(restarts=8, steps=40), Inversion(restarts=16, steps=120),
             Inversion(prior=0.01), Inversion(prior=1.0)]
@@ -30,7 +30,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studies.hand_study", description=__doc__.split("\n\n")[0],
                                      formatter_class=HelpWithDefaults)
     parser.add_argument("--out", type=Path, default=Path("docs/own-hand-study.md"), help="the table, as markdown")
-    parser.add_argument("--seed", type=int, default=0, help="which digit of each writer is given")
+    parser.add_argument("--seed", type=seed_flag, default=0, help="which digit of each writer is given")
     return parser
 
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from kepkreator import Handwriter, InputError
 from kepkreator.data.digits import load_qmnist_test, split_by_writer
-from kepkreator.hands import (MAX_FIT_ERROR, Hand, Inversion, as_mnist_digit, decode_drawing, find_latent,
+from kepkreator.hands import (MAX_FIT_ERROR, Inversion, as_mnist_digit, decode_drawing, find_latent,
                               ink_of)
 from kepkreator.punctuation import slant_and_thickness
 

@@ -33,7 +33,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), st.just(LONG),
                     st.sampled_from(["0.5", "abc", "#ff0000", "rgb(1.2.3,0,0)", "hand1:AAAA", *DRAWINGS]))
 values = st.one_of(scalars, st.lists(scalars, max_size=3), st.dictionaries(st.text(max_size=5), scalars, max_size=2))
-ARITY = {"handwrite": 11, "read_drawing": 1, "find_hand": 2, "style_digit": 8, "style_number": 8, "style_grid": 6, "style_sweep": 8, "face": 5,
+ARITY = {"handwrite": 11, "read_drawing": 1, "find_hand": 2,
+         "style_digit": 8, "style_number": 8, "style_grid": 6, "style_sweep": 8, "face": 5,
          "face_strip": 4, "export_faces": 3}
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                        HealthCheck.function_scoped_fixture])
@@ -190,7 +191,8 @@ def test_run_predict_serves_only_the_handlers_that_run_outside_the_queue(app_url
     unqueued = [d["id"] for d in config["dependencies"] if d.get("queue") is False]
     drawing = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "handwrite")
     assert unqueued
-    for index, data in ((unqueued[0], [0]), (drawing, ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24, ""])):
+    handwriting = ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24, ""]
+    for index, data in ((unqueued[0], [0]), (drawing, handwriting)):
         replied = httpx.post(app_url + "gradio_api/run/predict", timeout=60,
                              json={"data": data, "fn_index": index, "session_hash": "fuzz"})
         if index == drawing:

@@ -11,8 +11,9 @@ def test_the_space_gets_the_app_the_package_and_the_app_weights_only():
     assert {"app.py", "requirements.txt", "README.md", "RESULTS.md", "docs/serving.md", "kepkreator/handwriting.py",
             "docs/images/tab-faces.png",
             "weights/cgan-mnist/model.safetensors", "weights/gcn-qmnist/classifier/model.safetensors",
-            "weights/gcn-yale/config.json"} <= files
-    assert not any(f.startswith(("tests/", "train/", "weights/judge")) or "checkpoint" in f for f in files)
+            "weights/gcn-yale/config.json", "weights/judge-mnist/model.safetensors"} <= files  # the pad's reader
+    kept_out = ("tests/", "train/", "weights/judge-qmnist", "weights/judge-yale", "weights/fisherfaces")
+    assert not any(f.startswith(kept_out) or "checkpoint" in f for f in files)
 
 
 def test_readme_front_matter_makes_the_repository_a_gradio_space():

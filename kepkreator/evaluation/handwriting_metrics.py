@@ -180,7 +180,8 @@ def own_hand_notes(own_hand: dict, judge: str) -> str:
             f"{own_hand['given digits refused']} of the {own_hand['given digits']} digits given were refused as "
             "unlike any the model draws (the writer's next digit was given instead)."
             + (f" The writers held out of training are {own_hand['writers']}: fewer than the 100 a tighter figure "
-               "would need." if own_hand["writers"] < 100 else "") + "\n\n" + markdown_table(own_hand["rows"]) + "\n\n" + checklist(checks)
+               "would need." if own_hand["writers"] < 100 else "")
+            + "\n\n" + markdown_table(own_hand["rows"]) + "\n\n" + checklist(checks)
             + f"\n\nFinding a hand in-process ({torch.get_num_threads()} torch threads): p50 {times['p50']:.0f} ms, "
             f"p95 {times['p95']:.0f} ms.")
 

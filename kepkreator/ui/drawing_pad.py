@@ -37,7 +37,8 @@ let last = null;
 function blank() {{ pen.fillStyle = '#fff'; pen.fillRect(0, 0, canvas.width, canvas.height); }}
 function at(event) {{
   const box = canvas.getBoundingClientRect();
-  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+  return [(event.clientX - box.left) * canvas.width / box.width,
+          (event.clientY - box.top) * canvas.height / box.height];
 }}
 function line(to) {{
   pen.strokeStyle = '#000'; pen.lineWidth = {PEN}; pen.lineCap = 'round'; pen.lineJoin = 'round';
