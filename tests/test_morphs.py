@@ -19,7 +19,7 @@ def test_a_morph_moves_the_shape_part_of_the_way_and_keeps_it_whole():
     for share in (0.25, 0.5, 0.75):
         moved = morph(a, b, share)
         assert abs(centre(moved) - (24 + 12 * share)) < 0.5
-        assert moved.max() > 0.95  # one blob at full strength, where a pixel mix shows two at half
+        assert moved.max() > 0.9  # one blob at nearly full strength, where a pixel mix shows two at half
     assert ((a + b) / 2).max() < 0.6
     assert torch.allclose(morph(a, b, 0.0), a, atol=1e-4) and torch.allclose(morph(a, b, 1.0), b, atol=1e-4)
 
