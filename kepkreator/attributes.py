@@ -45,6 +45,7 @@ class AttributeModel:
         self.schema = generator.schema
         self.reliability = dict(reliability or {})
         self.licence: Path | None = None  # the terms the weights carry (their LICENSE.md), which exports carry too
+        self.blends_learned_from: str | None = None  # what its blends were trained towards, which exports say
         generate = for_serving(self.generator, torch.zeros(2, generator.input_dim), freeze=freeze,
                                precision=precision)
         classify = None if classifier is None else for_serving(
@@ -77,6 +78,7 @@ class AttributeModel:
                     freeze, precision)
         if (folder / "LICENSE.md").is_file():
             model.licence = folder / "LICENSE.md"
+        model.blends_learned_from = recorded_blend_targets(folder)
         return model
 
     def weights(self, attribute: str, choice: Choice) -> torch.Tensor:
@@ -184,6 +186,19 @@ def recorded_reliability(folder: Path) -> dict[str, float]:
         return {str(name): float(share) for name, share in readback.items() if math.isfinite(float(share))}
     except (OSError, ValueError, TypeError, AttributeError):
         return {}
+
+
+def recorded_blend_targets(folder: Path) -> str | None:
+    """What the generator's blends were trained towards, from its training record (None: no blend term, or no
+    record)."""
+    try:
+        run = json.loads((folder / "training.json").read_text())["run_config"]
+        if not run.get("mix_weight"):
+            return None
+        return {"pixel": "pixel mixes of two real images", "morph": "flow morphs of two real images (each warped "
+                "part way towards the other along their optical flow, then mixed)"}[run.get("blend_target", "pixel")]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def describe_choice(choice: Choice) -> str:

@@ -99,7 +99,7 @@ def export_set(model, args) -> None:
             return
         new_faces = sum(len(spec.shard_range(k)) for k in missing)
         speed = new_faces / seconds if new_faces else None
-        face_sets.write_card(args.out, spec, str(args.weights), model.licence, speed)
+        face_sets.write_card(args.out, spec, str(args.weights), model.licence, speed, model.blends_learned_from)
     except OSError as err:
         raise InputError(f"cannot write {args.out}: {err.strerror or err}") from err
     rate = f" at {speed:.0f} faces/s over {state.num_processes} process(es)" if speed else ""

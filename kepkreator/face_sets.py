@@ -132,19 +132,22 @@ def check_settings(out: Path, spec: FaceSet, weights: str) -> None:
         os.replace(partial, record)
 
 
-def write_card(out: Path, spec: FaceSet, weights: str, licence: Path | None, faces_per_second: float | None) -> None:
+def write_card(out: Path, spec: FaceSet, weights: str, licence: Path | None, faces_per_second: float | None,
+               blends_learned_from: str | None = None) -> None:
     """README.md (a dataset card) and, for weights with terms of their own, their LICENSE.md beside it."""
     terms = "license: other\nlicense_name: same-as-the-weights\nlicense_link: LICENSE.md\n" if licence else \
         "license: mit\n"
     if licence:
         shutil.copyfile(licence, out / "LICENSE.md")
     speed = f" Written at {faces_per_second:.0f} faces/s." if faces_per_second else ""
+    how = (f" A blend is the model drawing the two people's identity vectors mixed; it learned blends from "
+           f"{blends_learned_from}." if blends_learned_from else "")
     (out / "README.md").write_text(
         f"---\n{terms}task_categories:\n- image-classification\ntags:\n- synthetic\n- kepkreator\n---\n\n"
         f"# Synthesized faces\n\n{spec.count} faces drawn by the face model `{weights}`: each a blend of two different "
         f"people at {spec.blend:g} on the second, in {spec.shards} shards of up to {spec.shard_size} (seed "
-        f"{spec.seed}).{speed} Each shard's `metadata.jsonl` gives every face's two identities, their weights, its "
-        "condition and its transform.\n\n```python\nfrom datasets import load_dataset\n\n"
+        f"{spec.seed}).{how}{speed} Each shard's `metadata.jsonl` gives every face's two identities, their weights, "
+        "its condition and its transform.\n\n```python\nfrom datasets import load_dataset\n\n"
         "faces = load_dataset(\"imagefolder\", data_dir=\"PATH\")\n```\n")
 
 

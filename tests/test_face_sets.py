@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from kepkreator.attributes import recorded_blend_targets
 from tests.conftest import ROOT, free_port, run
 
 SET = ["kepkreator.augment", "--count", "45", "--shard-size", "10", "--seed", "3"]
@@ -38,6 +39,8 @@ def test_a_set_loads_with_datasets_and_keeps_its_labels(one_process):
     assert row["image"].size == (64, 64) and row["identity_a"] != row["identity_b"] and row["weight_b"] == 0.5
     card = (one_process / "README.md").read_text()
     assert "license: other" in card and (one_process / "LICENSE.md").exists()  # the Yale weights' terms travel
+    learned = recorded_blend_targets(ROOT / "weights" / "gcn-yale")
+    assert learned and f"it learned blends from {learned}." in card  # how its blends were made, from the record
 
 
 def test_two_processes_write_the_same_set(one_process, tmp_path):
