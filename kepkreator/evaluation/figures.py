@@ -9,6 +9,7 @@ Every model's pixels are shown as drawn, enlarged without smoothing to the large
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -88,9 +89,10 @@ def blend_target_figure(models: dict[str, AttributeModel], data: AttributeSet, s
         drawn = [model.generate(model.vector(**choices)) for model in models.values()]
         row = [a[None], ((a + b) / 2)[None], morphed[None], *drawn, b[None]]
         rows.append(torch.cat([same_size(image, side) for image in row]))
-        names.append(f"{ends[0][-4:]}+{ends[1][-4:]}")
+        shared = len(os.path.commonprefix(ends).rstrip("0123456789"))  # "subject03", "subject09": "03+09"
+        names.append(f"{ends[0][shared:]}+{ends[1][shared:]}")
     columns = ["real A", "pixel mix", "flow morph", *(f"{Path(name).name}" for name in models), "real B"]
-    return labelled_grid(torch.cat(rows), columns, names, scale=max(1, 96 // side))
+    return labelled_grid(torch.cat(rows), columns, names, scale=max(2, 128 // side))
 
 
 def write_face_figures(models: dict[str, AttributeModel], data: AttributeSet, path: Path) -> list[Path]:
