@@ -26,6 +26,9 @@ CSS = """
 .kk-status p { color: #b42318; margin: 0; }
 /* room for the label Gradio lays over an image's top edge, which otherwise hides the top of a wide drawing's ink */
 .kk-output .image-container { padding-top: 28px; }
+/* a read-back's title says what was asked and how reliable the reading is: in a narrow column it wraps to three
+   lines, which Gradio's floating label would lay over the reading itself */
+[data-testid="label"] > label[data-testid="block-label"] { position: static; }
 @media (max-width: 640px) {
   /* every tab fits in one row of a phone, instead of hiding behind a menu (the hidden copy sizes the row) */
   .tab-wrapper .tab-container button { padding: 6px 8px; font-size: 14px; }

@@ -164,6 +164,20 @@ def test_a_phone_number_is_drawn_and_in_view(sized_page, artifacts):
     page.screenshot(path=str(artifacts / f"handwriting-phone-number-{size}.png"))
 
 
+def test_a_read_back_title_leaves_its_reading_clear(sized_page):
+    """The face tab's read-back column is narrow beside A | blend | B: its titles wrap, and must not cover what the
+    classifier read."""
+    size, page = sized_page
+    page.get_by_role("tab", name="Face blending").click()
+    for attribute in ("identity", "condition", "transform"):
+        block = page.locator(f"#fb-read-{attribute}")
+        reading = block.locator("[data-testid=label-output-value]")
+        reading.wait_for()
+        title = block.locator("label[data-testid=block-label]").bounding_box()
+        assert title["y"] + title["height"] <= reading.bounding_box()["y"], (size, attribute)
+    page.get_by_role("tab", name="Handwriting").click()
+
+
 def test_a_long_text_wraps_and_stays_readable(sized_page, artifacts):
     size, page = sized_page
     text = "0123456789 " * 9 + "7"
