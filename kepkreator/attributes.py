@@ -193,10 +193,7 @@ def recorded_blend_targets(folder: Path) -> str | None:
     record)."""
     try:
         run = json.loads((folder / "training.json").read_text())["run_config"]
-        if not run.get("mix_weight"):
-            return None
-        return {"pixel": "pixel mixes of two real images", "morph": "flow morphs of two real images (each warped "
-                "part way towards the other along their optical flow, then mixed)"}[run.get("blend_target", "pixel")]
+        return "pixel mixes of two real images (mixup on the generator's input)" if run.get("mix_weight") else None
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 

@@ -1,6 +1,5 @@
 """Real training steps on a few hundred real digits, run as a user runs them: as commands. Refused flags are
 checked in-process (the same `train(argv)` the command runs), one real command per script stays a subprocess."""
-import dataclasses
 import json
 import subprocess
 import sys
@@ -210,8 +209,7 @@ def test_an_adversarial_run_keeps_its_discriminator_in_the_checkpoint_and_resume
 FACE_TASK = dict(classifier_only=False, classifier_width=8, colour_mixes=0, lr=1e-3, beta1=0.5, lr_d=2e-4,
                  mix_weight=0, dataset="yale", width=8, generator="modulated", content=["identity"],
                  exact_transform=True, d_width=8, adversarial_weight=0.1, adversarial_blend_weight=0, d_shift=0,
-                 steps=10, cooldown=0, coop_weight=0.01, unseen_weight=0, blend_norm=False, blend_target="pixel",
-                 morph_partners=16, morph_cache=None)
+                 steps=10, cooldown=0, coop_weight=0.01, unseen_weight=0, blend_norm=False)
 
 
 def face_batch(data_dir):
@@ -330,33 +328,11 @@ def test_blends_are_judged_upright_by_the_discriminator_but_never_teach_it(data_
 
     judged.clear()
     generator = with_blends.generator.eval()
-    blended = with_blends.mix_reconstruction(batch[0].float() / 255, batch[1])
+    _, _, vectors = with_blends.mix_reconstruction(batch[0].float() / 255, batch[1])
     assert batch[1][:, list(faces.schema).index("transform")].unique().numel() > 1  # turned rows among them
     with torch.no_grad():
-        with_blends.blend_realism(dataclasses.replace(blended, images=generator(blended.vectors)))
-        assert torch.allclose(judged[0][0], generator.draw(generator.split(blended.vectors)[0]))
-
-
-def test_morph_targets_are_real_blends_the_discriminator_learns_from(data_dir, tmp_path):
-    """With --blend-target morph the discriminator's step sees the morphs beside the real faces, and the
-    generator's blends of the same pairs beside its faces, all upright, under the blends' fractional identities."""
-    from kepkreator.data.transforms import upright
-
-    faces, batch = face_batch(data_dir)
-    torch.manual_seed(0)
-    task = face_task(faces, mix_weight=1.0, adversarial_blend_weight=0.5, blend_target="morph", morph_partners=2,
-                     morph_cache=tmp_path)
-    judged, drawn, judge, draw = [], [], task.d, task.mixes.draw
-    task.d = lambda images, condition: judged.append((images.detach(), condition)) or judge(images, condition)
-    task.mixes.draw = lambda *args: drawn.append(made := draw(*args)) or made
-    task.training_step(batch, 0)
-    (real, real_condition), (fake, fake_condition) = judged[:2]  # the discriminator's step: real, then generated
-    count = len(batch[0])
-    assert len(real) == len(fake) > count and torch.equal(real_condition, fake_condition)
-    blend_identity = real_condition[count:, :len(faces.schema["identity"])]
-    assert ((blend_identity > 0) & (blend_identity < 1)).any(dim=1).all()
-    morphs, _, found = drawn[0]
-    assert torch.equal(real[count:], upright(morphs[found], batch[1][found, list(faces.schema).index("transform")]))
+        with_blends.blend_realism(generator(vectors), batch[1], vectors)
+        assert torch.allclose(judged[0][0], generator.draw(generator.split(vectors)[0]))
 
 
 def test_colour_mixes_train_on_exact_targets_and_never_on_a_held_out_colour(data_dir):

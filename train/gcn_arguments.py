@@ -5,7 +5,6 @@ Every model and loss flag is checked before any data is read, with one line nami
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kepkreator.data.catalog import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
@@ -68,9 +67,6 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
             fail(f"--{flag.replace('_', '-')} {what_it_does}: it needs --content")
     if args.content and args.generator != "modulated":
         fail("--content splits what the layers read: it needs --generator modulated")
-    if args.blend_target == "morph" and not args.mix_weight:
-        fail("--blend-target morph chooses what the --mix-weight term's blends are trained towards: it needs "
-             "--mix-weight")
     if args.colour_mixes and args.dataset != "qmnist":
         fail(f"--colour-mixes mixes red, green and blue ink: only qmnist has a colour attribute, not {args.dataset}")
     side = 28 if args.dataset == "qmnist" else args.image_size
@@ -83,7 +79,7 @@ def check_gcn_arguments(args: argparse.Namespace) -> None:
 HYPERPARAMETERS = ("steps", "batch_size", "seed", "holdout", "width", "classifier_width", "lr", "coop_weight",
                    "unseen_weight", "mix_weight", "cooldown", "generator", "exact_transform", "beta1",
                    "adversarial_weight", "lr_d", "adversarial_blend_weight", "d_width", "d_shift", "colour_mixes",
-                   "blend_norm", "blend_target", "morph_partners")  # written on the model card
+                   "blend_norm")  # written on the model card
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -106,15 +102,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mix-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
                              "only in the blended attribute must be drawn from the mixed vector (0: off)")
-    parser.add_argument("--blend-target", choices=["pixel", "morph"], default="pixel",
-                        help="what --mix-weight's blends are trained towards: pixel, the mix of the two images; "
-                             "morph, the two images warped towards each other along their optical flow, then "
-                             "mixed, which the discriminator also learns as real blends")
-    parser.add_argument("--morph-partners", type=number_flag(1, whole=True), default=16, metavar="K",
-                        help="--blend-target morph: each image is morphed with up to K others, chosen once")
-    parser.add_argument("--morph-cache", type=Path, default=None, metavar="DIR",
-                        help="where --blend-target morph keeps the flows it computes once "
-                             "(default: ~/.cache/kepkreator/morph-flows)")
     parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
                         help="decay the learning rates linearly to zero over the last N steps (0: constant)")
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -15,7 +15,6 @@ from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError
 from kepkreator.data.settings import from_flags, record
 from kepkreator.data.attribute_sets import AttributeSet, Partners, mix, one_hot_parts
-from kepkreator.data.morph_targets import MorphPartners, default_cache_dir
 from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel
 from train.diffaugment import translate
@@ -25,18 +24,6 @@ from train.loop import Run, cooldown, fail, make_accelerator, schedule_horizon, 
 # The attribute a user blends in the app, which --mix-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
 COLOUR = "colour"  # an attribute whose values are the image channels, which --colour-mixes mixes
-
-
-@dataclass
-class Blends:
-    """The mix term's blends: its loss, the generator's blends, what they were trained towards, their attribute
-    vectors, the batch's attributes, and which rows had a partner."""
-    loss: torch.Tensor
-    images: torch.Tensor
-    targets: torch.Tensor
-    vectors: torch.Tensor
-    attributes: torch.Tensor
-    found: torch.Tensor
 
 
 def classification_loss(logits: dict[str, torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
@@ -85,10 +72,7 @@ class GCNTask:
         if "discriminator" in prepared:
             self.d, self.d_opt_p = prepared["discriminator"]
         if args.mix_weight:
-            column = list(data.schema).index(BLENDED[args.dataset])
-            self.mixes = (MorphPartners(data, column, args.morph_cache or default_cache_dir(), args.morph_partners,
-                                        say=accelerator.print)
-                          if args.blend_target == "morph" else Partners(data, column))
+            self.mixes = Partners(data, list(data.schema).index(BLENDED[args.dataset]))
         show = torch.arange(0, len(data), max(1, len(data) // 100))[:100]
         self.sample_attributes = data.one_hot(data.attributes[show])
 
@@ -118,11 +102,8 @@ class GCNTask:
         cooperation = self.cooperation(fake, targets)
         g_loss = reconstruction + self.args.coop_weight * cooperation
         losses = {"classifier": c_loss.item(), "mse": reconstruction.item(), "coop": cooperation.item()}
-        # Morph targets are real images of blends, which the discriminator learns from: the blends come first.
-        learn_blends = self.args.mix_weight and self.args.blend_target == "morph"
-        blended = self.mix_reconstruction(real, attributes) if learn_blends else None
         if self.args.adversarial_weight:
-            adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets, blended)
+            adversarial, losses["d"] = self.adversarial_terms(real, attributes, targets)
             g_loss = g_loss + self.args.adversarial_weight * adversarial
             losses["adv"] = adversarial.item()
         if self.args.unseen_weight:
@@ -130,11 +111,11 @@ class GCNTask:
             g_loss = g_loss + self.args.unseen_weight * unseen
             losses["unseen"] = unseen.item()
         if self.args.mix_weight:
-            blended = blended or self.mix_reconstruction(real, attributes)
-            g_loss = g_loss + self.args.mix_weight * blended.loss
-            losses["mix"] = blended.loss.item()
+            mixing, blends, vectors = self.mix_reconstruction(real, attributes)
+            g_loss = g_loss + self.args.mix_weight * mixing
+            losses["mix"] = mixing.item()
             if self.args.adversarial_blend_weight:
-                realism = self.blend_realism(blended)
+                realism = self.blend_realism(blends, attributes, vectors)
                 g_loss = g_loss + self.args.adversarial_blend_weight * realism
                 losses["adv_blend"] = realism.item()
         self.g_opt_p.zero_grad(set_to_none=True)
@@ -164,35 +145,19 @@ class GCNTask:
         targets[self.colour] = torch.where(rows[:, None], weights, targets[self.colour])
         return real, targets
 
-    def adversarial_terms(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor],
-                          blended: Blends | None = None) -> tuple[torch.Tensor, float]:
+    def adversarial_terms(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
+                          ) -> tuple[torch.Tensor, float]:
         """One discriminator step (hinge loss; the batch's real images against the generator's images of the same
         combinations, both through DiffAugment), then the generator's adversarial loss on those images. Real and
         generated sides share their conditions, as in any conditional GAN: a condition only one side shows (a
         held-out combination, a blend) would let the discriminator tell them apart by the condition alone and
         teach the generator to draw such conditions as the ones it has seen. With an exact transform both sides
-        are judged upright. With `blended` (morph targets), the morphs join the real side and the generator's
-        blends of the same pairs the generated side: a blend now has real images too."""
+        are judged upright."""
         real, vectors = self.as_judged(real, attributes, targets)
         condition, _ = self.generator.split(vectors)
         fake = self.g(vectors)
-        real_side, real_condition, fake_side = real, condition, fake.detach()
-        if blended is not None and blended.found.any():
-            morphs, blends, blend_condition = self.blends_as_judged(blended, blended.found)
-            real_side, real_condition = torch.cat([real, morphs]), torch.cat([condition, blend_condition])
-            fake_side = torch.cat([fake_side, blends.detach()])
-        d_loss = self.discriminator_step(real_side, real_condition, fake_side, real_condition)
+        d_loss = self.discriminator_step(real, condition, fake.detach(), condition)
         return -self.d(self.d_augment(fake), condition).mean(), d_loss
-
-    def blends_as_judged(self, blended: Blends, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(the blends' targets, the generator's blends, their condition) for `rows`, as the discriminator judges
-        them: upright when the transform is exact."""
-        targets, blends, vectors = blended.targets[rows], blended.images[rows], blended.vectors[rows]
-        condition, _ = self.generator.split(vectors)
-        if self.generator.exact_transform:
-            transforms = blended.attributes[rows, list(self.schema).index(TRANSFORM)]
-            targets, blends = upright(targets, transforms), upright(blends, transforms)
-        return targets, blends, condition
 
     def as_judged(self, real: torch.Tensor, attributes: torch.Tensor, targets: list[torch.Tensor]
                   ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -245,32 +210,31 @@ class GCNTask:
         on black."""
         return translate(images, self.args.d_shift, fill=None if self.args.dataset != "qmnist" else 0.0)
 
-    def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor) -> Blends:
-        """Each combination of the batch blended, at a random weight, with a real training image that differs from
-        it only in the blended attribute: the generator must draw, from the mixed vector (mixup, Zhang et al.
-        2018, on the generator's input), the pixel mix of the two images or, with --blend-target morph, their
-        morph (kepkreator/data/morph_targets.py)."""
-        weight = torch.rand(len(attributes), 1, device=real.device)  # the combination's own share
-        if self.args.blend_target == "morph":
-            morphs, partner_values, found = self.mixes.draw(attributes, 1 - weight[:, 0])
-            target = torch.where(found[:, None, None, None], morphs, real)
-        else:
-            partner_images, partner_values, found = self.mixes.draw(attributes)
-            partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
-            target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
+    def mix_reconstruction(self, real: torch.Tensor, attributes: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each combination of the batch mixed, at a random weight, with a real training image that differs from
+        it only in the blended attribute: the generator must draw the same mix of the two images (mixup, Zhang et
+        al. 2018, on the generator's input). A pixel mix is only a stand-in for a blend of two people.
+        Returns the loss, the generator's blends and their attribute vectors."""
+        partner_images, partner_values, found = self.mixes.draw(attributes)
+        partner_images = torch.where(found[:, None, None, None], partner_images.to(real.device), real)
         column = self.mixes.column
+        weight = torch.rand(len(attributes), 1, device=real.device)
         parts = one_hot_parts(attributes, self.schema)
         parts[column] = mix(partner_values, attributes[:, column], weight, parts[column].shape[1])
+        target = weight[:, :, None, None] * real + (1 - weight[:, :, None, None]) * partner_images
         vectors = torch.cat(parts, 1)
         blends = self.g(vectors)
-        return Blends(F.mse_loss(blends, target), blends, target, vectors, attributes, found)
+        return F.mse_loss(blends, target), blends, vectors
 
-    def blend_realism(self, blended: Blends) -> torch.Tensor:
-        """The generator's adversarial loss on its blends, judged as the batch's own images are (upright when the
-        transform is exact). With pixel-mix targets the discriminator never learns from blends: no real image of
-        one exists, so a discriminator shown blends as fakes would learn to refuse the blended condition itself.
-        The pixel-mix target alone gives blends a double-exposed look; this pulls them toward a face."""
-        _, blends, condition = self.blends_as_judged(blended, torch.ones_like(blended.found))
+    def blend_realism(self, blends: torch.Tensor, attributes: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+        """The generator's adversarial loss on its blends, which the discriminator judges as it judges the batch's
+        own images (upright when the transform is exact) but never learns from: no real image of a blend exists,
+        so a discriminator shown blends as fakes would learn to refuse the blended condition itself. The pixel-mix
+        target alone gives blends a double-exposed look; this pulls them toward a face."""
+        condition, _ = self.generator.split(vectors)
+        if self.generator.exact_transform:
+            blends = upright(blends, attributes[:, list(self.schema).index(TRANSFORM)])
         return -self.d(self.d_augment(blends), condition).mean()
 
     def sample_images(self):
@@ -324,7 +288,7 @@ def run(args: argparse.Namespace) -> None:
     except ValueError as err:  # a model setting the data cannot satisfy (--content naming no attribute, say)
         fail(str(err))
     settings = {**vars(args), "images": len(train), **schedule_horizon(args.steps, decaying=args.cooldown > 0)}
-    run = Run(args, accelerator, settings, resumable=("blend_norm", "morph_cache"),
+    run = Run(args, accelerator, settings, resumable=("blend_norm",),
               records={"data": record(data_settings), "model": asdict(model_settings(args))})
     kind = "attribute-judge" if args.classifier_only else "gcn"
     run(task, (train.images, train.attributes), {
