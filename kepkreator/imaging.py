@@ -1,6 +1,8 @@
 """Tensor images to PIL, alone, side by side with captions, or in a captioned grid."""
 from __future__ import annotations
 
+import functools
+
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
@@ -18,15 +20,23 @@ def to_pil(image: torch.Tensor, scale: int = 1, smooth: bool = False) -> Image.I
 def side_by_side(pictures: list[Image.Image], captions: list[str], gap: int = 8) -> Image.Image:
     """Pictures of one size in a row on white, each captioned below."""
     width, height = pictures[0].size
-    font = ImageFont.load_default(size=max(12, height // 14))
-    below = font.size + 10
-    canvas = Image.new("RGB", (len(pictures) * width + (len(pictures) - 1) * gap, height + below), "white")
-    draw = ImageDraw.Draw(canvas)
-    for i, (picture, caption) in enumerate(zip(pictures, captions)):
+    labels = [caption_tile(caption, width, max(12, height // 14)) for caption in captions]
+    canvas = Image.new("RGB", (len(pictures) * width + (len(pictures) - 1) * gap, height + labels[0].height), "white")
+    for i, (picture, label) in enumerate(zip(pictures, labels)):
         left = i * (width + gap)
         canvas.paste(picture.convert("RGB"), (left, 0))
-        draw.text((left + width // 2, height + below // 2), caption, fill="black", font=font, anchor="mm")
+        canvas.paste(label, (left, height))
     return canvas
+
+
+@functools.lru_cache(maxsize=512)
+def caption_tile(caption: str, width: int, size: int) -> Image.Image:
+    """`caption` centred in black on a white strip `width` wide. Cached: rendering text costs a face endpoint as
+    much as drawing the face, and a page shows the same few names again and again."""
+    font = ImageFont.load_default(size=size)
+    tile = Image.new("RGB", (width, size + 10), "white")
+    ImageDraw.Draw(tile).text((width // 2, tile.height // 2), caption, fill="black", font=font, anchor="mm")
+    return tile
 
 
 def blend_captions(steps: int) -> list[str]:

@@ -6,6 +6,7 @@ import functools
 
 import gradio as gr
 import torch
+from PIL import Image
 
 from kepkreator.attributes import AttributeModel
 from kepkreator.attributes import blend as mixed
@@ -41,19 +42,20 @@ def face(model: AttributeModel, identity_a, identity_b, blend, condition, transf
         name += f"-{chosen['transform']}"
     alt = (f"Left, {identity_a}; middle, a generated face {100 * (1 - share):.0f}% {identity_a} and "
            f"{100 * share:.0f}% {identity_b}; right, {identity_b}; {chosen['condition']}, {chosen['transform']}")
-    people = [one_person(model, person, chosen["condition"], chosen["transform"]) for person in (identity_a,
-                                                                                               identity_b)]
-    scale = max(1, SHOWN // image.shape[-1])
-    shown = side_by_side([to_pil(face, scale=scale, smooth=True) for face in (people[0], image, people[1])],
-                         [str(identity_a), f"blend {share:.2f}", str(identity_b)])
+    a, b = (one_person(model, person, chosen["condition"], chosen["transform"]) for person in (identity_a, identity_b))
+    shown = side_by_side([a, shown_face(image), b], [str(identity_a), f"blend {share:.2f}", str(identity_b)])
     return [drawing(image_file(shown, name, photo=True), alt),
             *readback_labels(model, image, chosen)]
 
 
 @functools.lru_cache(maxsize=256)
-def one_person(model: AttributeModel, identity: str, condition: str, transform: str) -> torch.Tensor:
-    """One person as the model draws them: the same few ends of every blend, drawn once."""
-    return model.generate(model.vector(identity=identity, condition=condition, transform=transform))[0]
+def one_person(model: AttributeModel, identity: str, condition: str, transform: str) -> Image.Image:
+    """One person as the model draws them, as shown: the same few ends of every blend, drawn once."""
+    return shown_face(model.generate(model.vector(identity=identity, condition=condition, transform=transform))[0])
+
+
+def shown_face(face: torch.Tensor) -> Image.Image:
+    return to_pil(face, scale=max(1, SHOWN // face.shape[-1]), smooth=True)
 
 
 def strip(model: AttributeModel, identity_a, identity_b, transform, steps) -> dict:
