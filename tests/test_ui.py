@@ -157,8 +157,11 @@ def test_the_blend_is_shown_between_the_two_people_it_mixes(faces):
         assert np.argmin([np.abs(small - face).mean() for face in drawn]) == position
 
 
-def test_the_face_tab_opens_on_the_plain_photograph():
-    from kepkreator.ui.faces_tab import opening_condition
+def test_the_face_tab_opens_on_the_plain_photograph_of_a_pair_that_blends(faces):
+    from kepkreator.ui.faces_tab import opening_condition, opening_people
+
+    assert opening_people(faces.schema["identity"]) == ("subject03", "subject07")  # Yale: the chosen pair
+    assert opening_people(["F01", "M02", "F03"]) == ("F01", "M02")  # KDEF, or a user's own faces: the first two
 
     assert opening_condition(["centerlight", "glasses", "normal"]) == "normal"  # Yale
     assert opening_condition(["afraid", "angry", "neutral"]) == "neutral"  # KDEF
