@@ -153,5 +153,5 @@ def test_the_blend_target_figure_shows_eight_pairs_of_real_writers_beside_the_mo
     folder = weights_path("gcn-qmnist")
     model = AttributeModel.from_pretrained(folder)
     figure = blend_target_figure({"gcn-qmnist": model}, recorded(folder).load(data_dir), 28, "writer")
-    cell = (28 + 2) * 3  # 28-pixel digits, 2 pixels apart, shown 3 times as large
+    cell = (28 + 2) * 4  # 28-pixel digits, 2 pixels apart, shown 4 times as large
     assert figure.width > 5 * cell and TARGET_PAIRS * cell < figure.height < (TARGET_PAIRS + 1) * cell
