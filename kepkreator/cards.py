@@ -236,7 +236,7 @@ def results_markdown(root: Path) -> str:
 # gave 41.7% for 41.8% (one of 1155 blends) and 13.3% for 6.7% (one of 15 held-out faces) on an AMD CPU without
 # AMX, one borderline face read otherwise by the HOG reader after the CPU's kernels rounded its pixels otherwise.
 SMALL_SET = 20  # the held-out sets a share is read over (15 pairs, 5 readable conditions) are at most this large
-TIMED = ("Rendering the ",)  # note lines measured afresh each run, never equal
+TIMED = ("Rendering the ", "Finding a hand in-process")  # note lines measured afresh each run, never equal
 DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
 
 
