@@ -381,10 +381,13 @@ class Handwriter:
 
     def read(self, image: Image.Image | np.ndarray) -> tuple[str, float]:
         """The character a drawing shows, as the reader reads it, and the reader's probability for it."""
+        index, confidence = self._read(hands.as_mnist_digit(image))
+        return self.classes[index], confidence
+
+    def _read(self, digit: torch.Tensor) -> tuple[int, float]:
         if self.reader is None:
             raise InputError("this handwriter has no reader of drawings: say which character it is")
-        index, confidence = hands.read_character(self.reader, hands.as_mnist_digit(image))
-        return self.classes[index], confidence
+        return hands.read_character(self.reader, digit)
 
     def hand_from(self, image: Image.Image | np.ndarray, character: str | None = None) -> Hand:
         """The hand of one drawn character: pass it as `hand=` to draw any text in it.
@@ -407,9 +410,7 @@ class Handwriter:
             raise InputError("only a GAN's glyphs can be drawn in a found hand")
         digit = hands.as_mnist_digit(image)
         if character is None:
-            if self.reader is None:
-                raise InputError("this handwriter has no reader of drawings: say which character it is")
-            index, confidence = hands.read_character(self.reader, digit)
+            index, confidence = self._read(digit)
             if confidence < hands.MIN_CONFIDENCE:
                 raise InputError(f"That does not read as one of the {describe_classes(self.classes)} (at best a "
                                  f"{self.classes[index]}, {100 * confidence:.0f}% sure): draw it again, or say "
