@@ -68,7 +68,7 @@ def evaluate_own_hand(handwriter: Handwriter, judge: Judge, unseen: CharacterSet
     progress(f"finding the hands of {len(torch.unique(unseen.writers))} unseen writers, one digit each")
     real_ink = (unseen.as_float()[:, 0] + 1) / 2
     real_looks = standardised_looks(real_ink, unseen.labels, real_ink, unseen.labels)
-    _, real_features = judge.read(unseen.as_float())
+    real_probs, real_features = judge.read(unseen.as_float())
     rng = np.random.default_rng(seed)
     trials, seconds, refused = {FOUND: [], RANDOM: [], REAL: []}, [], 0
     for writer in torch.unique(unseen.writers).tolist():
@@ -96,7 +96,7 @@ def evaluate_own_hand(handwriter: Handwriter, judge: Judge, unseen: CharacterSet
             given = real_looks[sample]
             if way == REAL:  # the writer's other real digits: correlations and accuracy only
                 mine = (unseen.writers == writer) & (torch.arange(len(unseen.labels)) != sample)
-                looks, probs, labels = real_looks[mine], judge.read(unseen.as_float()[mine])[0], unseen.labels[mine]
+                looks, probs, labels = real_looks[mine], real_probs[mine], unseen.labels[mine]
             else:
                 looks = standardised_looks(ink, labels, real_ink, unseen.labels)
                 probs, features = judge.read(ink[:, None] * 2 - 1)
