@@ -46,6 +46,8 @@ BLEND_TARGET = 0.5
 # against the same figures: what a blend target in the data itself reaches.
 HOG_BLEND_TARGET = 0.7
 TOLD_APART_TARGET = 0.75
+# The two-sample figure of one step moves by about a point with the seed that picks the real faces and the folds.
+STRIP_NOISE = 0.02
 
 
 def load_face_judge(name: str, model_schema: dict) -> tuple[nn.Module, Path]:
@@ -161,10 +163,10 @@ def codes_mixed_plainly(model: AttributeModel):
 
 @torch.no_grad()
 def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn.Module], dataset: str,
-                 seed: int, morph_reference: bool = True) -> dict:
-    """Every figure of a face model on its held-out split, as numbers (shares in [0, 1]); without
-    `morph_reference`, none of the flow morphs of the photographs (a reference of the data, not of the model, and
-    most of the evaluation's time: about a minute for the 937 pairs of the Yale split).
+                 seed: int, blend_realism: bool = True) -> dict:
+    """Every figure of a face model on its held-out split, as numbers (shares in [0, 1]); without `blend_realism`,
+    none of the realism figures of blends: the A-to-B strip (`strip_figures`) and the flow morphs of the
+    photographs it is set against (a minute and a half of the Yale split's evaluation, most of its time).
 
     The judges read all 8 transforms of the held-out faces; the HOG reader reads them upright. Sharpness and the
     two-sample test compare upright faces: generated held-out faces with the real ones, the generator's faces of
@@ -194,7 +196,7 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
     faces_a, faces_b, mixed_a, mixed_b = photograph_pairs(train)
     mixes = (faces_a + faces_b) / 2
     morphed, found = None, None
-    if morph_reference:
+    if blend_realism:
         progress(f"morphing {len(mixes)} pairs of photographs along their optical flow (the blend target in the "
                  "data)")
         morphed, found = morphs(faces_a, faces_b, 0.5)
@@ -216,15 +218,12 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
             "generated held-out": {"sharpness": sharpness(generated_upright), "told_apart": None},
             "generated, every pair": {"sharpness": sharpness(every),
                                       "told_apart": two_sample_accuracy(real_train_upright, every, seed)},
-            **{f"generated {share:g} blends": {"sharpness": sharpness(faces),
-                                               "told_apart": two_sample_accuracy(real_train_upright, faces, seed)}
-               for share, faces in ((0.25, blend_faces(model, 0.25)[0]), (0.5, blends),
-                                    (0.75, blend_faces(model, 0.75)[0]))},
             "pixel mixes of two photographs": {"sharpness": sharpness(mixes),
                                                "told_apart": two_sample_accuracy(real_train_upright, mixes, seed)},
             **({"flow morphs of two photographs": {
                 "sharpness": sharpness(morphed), "told_apart": two_sample_accuracy(real_train_upright, morphed, seed)}}
-               if morph_reference else {})},
+               if blend_realism else {})},
+        **({"strip": strip_figures(model, real_train_upright, seed)} if blend_realism else {}),
         "blends": len(blends), "pixel_mixes": len(mixes),
         "blend_top2_share": top_two_shares(readers, blends, a, b),
         "plain_blends": None if plain is None else {
@@ -233,8 +232,25 @@ def face_figures(model: AttributeModel, data: AttributeSet, judges: dict[str, nn
         "pixel_mix_top2_share": top_two_shares(readers, mixes, mixed_a, mixed_b),
         **({"flow_morphs": len(morphed), "pairs_without_flow": int((~found).sum()),
             "flow_morph_top2_share": top_two_shares(readers, morphed, mixed_a[found], mixed_b[found])}
-           if morph_reference else {}),
+           if blend_realism else {}),
     }
+
+
+def strip_figures(model: AttributeModel, real: torch.Tensor, seed: int, steps: int = 9) -> dict:
+    """The A-to-B strip of every pair of people in every condition, upright, at B's shares 0, 1/(steps - 1), ..., 1:
+    at each share, how often the faces are told apart from `real` and their sharpness; between shares, the mean
+    pixel change from the previous step (in [0, 1] units). A strip a visitor takes for one person turning into
+    another has no step told apart more than its ends and changes evenly."""
+    shares = [i / (steps - 1) for i in range(steps)]
+    progress(f"drawing the A-to-B strip of every pair in every condition in {steps} steps and telling each step's "
+             "faces from real ones")
+    strips = torch.stack([blend_faces(model, share)[0] for share in shares], dim=1)  # pair x step x C x H x W
+    change = (strips[:, 1:] - strips[:, :-1]).abs().mean(dim=(2, 3, 4))
+    return {"shares": shares,
+            "told_apart": [two_sample_accuracy(real, strips[:, i], seed) for i in range(steps)],
+            "sharpness": [sharpness(strips[:, i]) for i in range(steps)],
+            "step_change": change.mean(dim=0).tolist(),
+            "largest_step_over_mean": (change.max(dim=1).values / change.mean(dim=1)).mean().item()}
 
 
 def top1(reader, generated: torch.Tensor, real: torch.Tensor, faces: AttributeSet) -> dict[str, dict[str, float]]:
@@ -265,10 +281,16 @@ def face_checks(figures: dict, first_judge: str, dataset: str) -> list[tuple[str
         share = figures["blend_top2_share"][HOG_READER]
         checks.append((f"0.5 blends with both people on `{HOG_READER}`'s top two >= {100 * HOG_BLEND_TARGET:.0f}%",
                        share >= HOG_BLEND_TARGET, f"{100 * share:.1f}%"))
-        for name in ("generated 0.25 blends", "generated 0.5 blends", "generated 0.75 blends"):
-            told = realism[name]["told_apart"]
-            checks.append((f"{name[len('generated '):]} told apart from real faces <= {100 * TOLD_APART_TARGET:.0f}%",
+        strip = figures["strip"]
+        told_apart = dict(zip(strip["shares"], strip["told_apart"]))
+        for share in (0.25, 0.5, 0.75):
+            told = told_apart[share]
+            checks.append((f"{share:g} blends told apart from real faces <= {100 * TOLD_APART_TARGET:.0f}%",
                            told <= TOLD_APART_TARGET, f"{100 * told:.1f}%"))
+        ends, middle = max(strip["told_apart"][0], strip["told_apart"][-1]), max(strip["told_apart"][1:-1])
+        checks.append((f"no step of the A-to-B strip told apart from real faces more than {100 * STRIP_NOISE:.0f} "
+                       "points above its ends", middle <= ends + STRIP_NOISE,
+                       f"{100 * middle:.1f}% vs {100 * ends:.1f}% at the ends"))
     for reader, condition in figures["readable_conditions"].items():
         if reader in (first_judge, HOG_READER):
             checks.append((f"readable conditions read by `{reader}` at least as well as on real faces",
@@ -306,6 +328,17 @@ def face_notes(figures: dict, judges: list[str], dataset: str) -> str:
                                     "told apart from real": percent(entry["told_apart"])
                                     if entry["told_apart"] is not None else "-"}
                                    for name, entry in figures["realism"].items()]))
+    if "strip" in figures:
+        strip = figures["strip"]
+        notes.append("The A-to-B strip, as the face tab draws it: every pair of people in every condition, upright, "
+                     "at B's share of the identity code (told apart and sharpness as above; the change: the mean "
+                     "absolute pixel change from the previous step, in [0, 1] units). Over the strips, the largest "
+                     f"step is {strip['largest_step_over_mean']:.2f}x the mean step (1.00x: even steps).\n\n"
+                     + markdown_table([{"B's share": f"{share:.3f}", "told apart from real": percent(told),
+                                        "sharpness": f"{sharp / reference:.2f}x",
+                                        "change": "-" if i == 0 else f"{strip['step_change'][i - 1]:.4f}"}
+                                       for i, (share, told, sharp) in enumerate(zip(
+                                           strip["shares"], strip["told_apart"], strip["sharpness"]))]))
     notes.append("Blends: the share of faces whose two source identities are a reader's top two, over every pair of "
                  f"people in every condition ({figures['blends']} blends; {figures['pixel_mixes']} pixel mixes, "
                  "two people's real training faces in one condition, each pair once):\n\n" + markdown_table(
