@@ -182,9 +182,6 @@ def find_latent(generator: Generator, digit: torch.Tensor, label: int, how: Inve
     latents = torch.randn(restarts, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
     latents.requires_grad_(True)
     optimizer = torch.optim.Adam([latents], lr=LEARNING_RATE)
-    parameters = [p for p in generator.parameters() if p.requires_grad]
-    for p in parameters:
-        p.requires_grad_(False)
     deadline = time.monotonic() + how.time_bound
     try:
         with torch.enable_grad():
@@ -194,15 +191,13 @@ def find_latent(generator: Generator, digit: torch.Tensor, label: int, how: Inve
                     + 2 * ((_blurred(drawn) - target_blurred) ** 2).mean(dim=(1, 2, 3)) \
                     + how.prior * (latents ** 2).mean(dim=1)
                 optimizer.zero_grad(set_to_none=True)
-                loss.sum().backward()
+                loss.sum().backward(inputs=[latents])  # the generator is shared: its weights get no gradient
                 optimizer.step()
                 if time.monotonic() > deadline:
                     break
         with torch.inference_mode():
             error = ((_blurred(generator(latents.detach(), labels)) - target_blurred) ** 2).mean(dim=(1, 2, 3)) / 4
     finally:
-        for p in parameters:
-            p.requires_grad_(True)
         generator.train(was_training)
     best = int(error.argmin())
     return latents.detach()[best].clamp(-MAX_LATENT / 2, MAX_LATENT / 2), float(error[best])
