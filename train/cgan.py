@@ -40,9 +40,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     add_average_arguments(parser)
     parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=SHIFT, default=2, help="DiffAugment translation in pixels (0: off)")
-    parser.add_argument("--on-paper", action="store_true",
-                        help="the discriminator sees generated digits as the page shows them: the faint haze below "
-                             "the ink floor cleared to paper")
     add_loop_arguments(parser, batch_size=64)
     return parser
 

@@ -10,7 +10,6 @@ import torch.nn.functional as F
 
 from kepkreator.cards import write_card
 from kepkreator.data.digits import DataError, load_characters, load_qmnist_test, split_by_writer
-from kepkreator.handwriting import on_paper
 from kepkreator.models.cgan import Discriminator, Generator
 from train.diffaugment import translate
 from train.ema import MovingAverage
@@ -45,7 +44,7 @@ class CGANTask:
         z = torch.randn(n, self.args.latent_dim, device=real.device)
 
         with torch.no_grad():
-            fake = self.shown(self.g(z, labels))
+            fake = self.g(z, labels)
         scores = self.d(self.d_augment(torch.cat([real, fake])), torch.cat([labels, labels]))
         d_loss = F.relu(1 - scores[:n]).mean() + F.relu(1 + scores[n:]).mean()
         self.d_opt_p.zero_grad(set_to_none=True)
@@ -55,7 +54,7 @@ class CGANTask:
         # Mode seeking (Mao et al. 2019): the two halves share labels, and images from different latents must differ.
         half = n // 2
         g_labels = torch.cat([labels[:half], labels[:half]])
-        fake = self.shown(self.g(z[:2 * half], g_labels))
+        fake = self.g(z[:2 * half], g_labels)
         g_loss = -self.d(self.d_augment(fake), g_labels).mean()
         if self.args.mode_seeking > 0:
             spread = (fake[:half] - fake[half:]).abs().mean() / (z[:half] - z[half:2 * half]).abs().mean()
@@ -66,10 +65,6 @@ class CGANTask:
 
         self.ema.update()
         return {"d": d_loss.item(), "g": g_loss.item()}
-
-    def shown(self, fake: torch.Tensor) -> torch.Tensor:
-        """Generated digits (in [-1, 1]) as the discriminator sees them: as the page shows them with --on-paper."""
-        return on_paper((fake + 1) / 2) * 2 - 1 if self.args.on_paper else fake
 
     def d_augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment for everything the discriminator sees: random shifts."""
