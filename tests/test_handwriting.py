@@ -210,8 +210,20 @@ def test_shipped_model_through_the_public_api():
 
 
 def test_the_generators_haze_is_paper_as_the_page_shows_it():
-    """Ink below INK_FLOOR is paper, the rest stretched back to full ink: what compose draws and evaluate reads."""
+    """Ink below INK_FLOOR is paper, the rest stretched back to full ink, and ink more than a pixel from every
+    stroke core is a speck, paper too: what compose draws and evaluate reads, for grey and coloured glyphs."""
     from kepkreator.handwriting import INK_FLOOR, on_paper
 
-    ink = torch.tensor([0.0, INK_FLOOR / 2, INK_FLOOR, (1 + INK_FLOOR) / 2, 1.0])
-    assert torch.allclose(on_paper(ink), torch.tensor([0.0, 0.0, 0.0, 0.5, 1.0]))
+    stretched = lambda ink: (ink - INK_FLOOR) / (1 - INK_FLOOR)
+    glyph = torch.zeros(2, 3, 7, 7)
+    glyph[:, 0, 1, :5] = torch.tensor([INK_FLOOR / 2, INK_FLOOR, (1 + INK_FLOOR) / 2, 1.0, (1 + INK_FLOOR) / 2])
+    glyph[:, 2, 2, 4] = 0.3  # another colour, diagonally beside the stroke's core at (1, 3)
+    glyph[:, 1, 5, 1] = 0.4  # three rows from the core: a speck
+    glyph[1, 0, 1, :5] = 0.45  # the second glyph has no core at all
+    shown = on_paper(glyph)
+    expected = torch.zeros(3, 7, 7)
+    expected[0, 1, :5] = torch.tensor([0.0, 0.0, 0.5, 1.0, 0.5])
+    expected[2, 2, 4] = stretched(0.3)
+    assert torch.allclose(shown[0], expected)
+    assert shown[1].eq(0).all()
+    assert torch.allclose(on_paper(glyph[0]), expected)  # one glyph, C x H x W

@@ -144,11 +144,12 @@ def evaluate_cgan(args) -> dict:
              + "\n\nRead by a reader of another kind than the judge (no trained network: histograms of oriented "
              f"gradients, projected on the reference's {HOG_COMPONENTS} leading principal components), against the "
              "same reference; told apart: the cross-validated accuracy of a linear classifier on HOG features "
-             "telling the set from the reference (50%: it cannot).\n\n" + markdown_table(outsider)
+             "telling the set from the reference (50%: it cannot).\n\n" + markdown_table(hog_rows(outsider))
              + "\n\nInk (in [0, 1] units, summed over a 28x28 digit) and the pixels that are exactly paper: a tanh "
              "generator leaves a faint haze the page clears, and a reader of edges sees it. Writers differ in how "
              "much ink they use.\n\n"
              + markdown_table(ink_table({"real, held-out writers (reference)": reference.as_float(), **images}))
+             + "\n\n" + checklist(clean_paper_checks(scores, outsider, images, reference.as_float()))
              + "\n\n" + own_hand_notes(own_hand, args.judge)
              + f"\n\nRendering the {len(LATENCY_TEXT)}-digit string \"{LATENCY_TEXT}\" in-process: "
              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({torch.get_num_threads()} torch threads).")
@@ -188,12 +189,8 @@ def own_hand_notes(own_hand: dict, judge: str) -> str:
 
 def ink_table(images: dict[str, torch.Tensor]) -> list[dict]:
     """Per set of digits (in [-1, 1]): the mean ink of a digit and the share of pixels that are exactly paper."""
-    rows = []
-    for name, drawn in images.items():
-        ink = (drawn + 1) / 2
-        rows.append({"images": name, "ink per digit": f"{ink.sum(dim=(1, 2, 3)).mean():.1f}",
-                     "pixels exactly paper": f"{100 * (ink <= 0).double().mean():.1f}%"})
-    return rows
+    return [{"images": name, "ink per digit": f"{ink_per_digit(drawn):.1f}",
+             "pixels exactly paper": f"{100 * (drawn <= -1).double().mean():.1f}%"} for name, drawn in images.items()]
 
 
 def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int, seed: int) -> list[dict]:
@@ -204,11 +201,42 @@ def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int,
     mean = features["reference"].mean(dim=0)
     basis = torch.linalg.svd(features["reference"] - mean, full_matrices=False).Vh[:HOG_COMPONENTS].T
     ref = (features["reference"] - mean) @ basis
-    rows = []
+    figures = {}
     for name, images in sets.items():
         points = (features[name] - mean) @ basis
         precision, recall = precision_recall(ref, points, k=k)
-        rows.append({"images, read by HOG": name, "FD": f"{frechet_distance(ref, points):.3f}",
-                     "precision": f"{precision:.3f}", "recall": f"{recall:.3f}",
-                     "told apart": f"{100 * two_sample_accuracy(reference, images, seed):.1f}%"})
-    return rows
+        figures[name] = {"FD": frechet_distance(ref, points), "precision": precision, "recall": recall,
+                         "told apart": two_sample_accuracy(reference, images, seed)}
+    return figures
+
+
+def hog_rows(figures: dict[str, dict[str, float]]) -> list[dict]:
+    return [{"images, read by HOG": name, **{key: f"{value:.3f}" for key, value in set_figures.items()
+                                             if key != "told apart"},
+             "told apart": f"{100 * set_figures['told apart']:.1f}%"} for name, set_figures in figures.items()]
+
+
+def ink_per_digit(images: torch.Tensor) -> float:
+    return ((images + 1) / 2).sum(dim=(1, 2, 3)).mean().item()
+
+
+def clean_paper_checks(scores: dict, hog: dict, images: dict[str, torch.Tensor], reference: torch.Tensor) -> list:
+    """The targets of the digits as the app shows them, with and without its neatness: by the judge and by HOG,
+    FD at most 1.5x and recall at least 0.9x real-vs-real, told apart by HOG at most 65% of the time, and ink
+    within 5% of the reference's."""
+    checks = []
+    real_ink = ink_per_digit(reference)
+    for name in ("generated" + ON_PAPER, APP_DEFAULT + ON_PAPER):
+        shown = name[:-len(ON_PAPER)] + ", clean paper"
+        for reader, drawn, real in (("judge", scores[name], scores["real, unseen writers"]),
+                                    ("HOG", hog[name], hog["real, unseen writers"])):
+            checks += [(f"{shown}, {reader}: FD at most 1.5x real-vs-real", drawn["FD"] <= 1.5 * real["FD"],
+                        f"{drawn['FD']:.3f} vs 1.5 x {real['FD']:.3f}"),
+                       (f"{shown}, {reader}: recall at least 0.9x real-vs-real",
+                        drawn["recall"] >= 0.9 * real["recall"],
+                        f"{drawn['recall']:.3f} vs 0.9 x {real['recall']:.3f}")]
+        told, ink = hog[name]["told apart"], ink_per_digit(images[name])
+        checks += [(f"{shown}: told apart by HOG at most 65% of the time", told <= 0.65, f"{100 * told:.1f}%"),
+                   (f"{shown}: ink per digit within 5% of the reference's", abs(ink / real_ink - 1) <= 0.05,
+                    f"{ink:.1f} vs {real_ink:.1f}")]
+    return checks

@@ -160,7 +160,7 @@ def colour_mix_error(model: AttributeModel, seed: int, count: int = MIXES) -> fl
 def digit_legibility(model: AttributeModel, seed: int) -> dict[str, float]:
     """Accuracy of the digit judge on the GCN's digits (every writer x every digit, upright, red, the ink whatever
     its colour) and on as many digits by the handwriting cGAN at the app's default neatness."""
-    from kepkreator.handwriting import INK_FLOOR, GANGlyphs, Style
+    from kepkreator.handwriting import GANGlyphs, Style, on_paper
     from kepkreator.models.judge import Judge
 
     judge = load_model(Judge, DIGIT_JUDGE)
@@ -170,7 +170,5 @@ def digit_legibility(model: AttributeModel, seed: int) -> dict[str, float]:
     labels = torch.arange(digits).repeat(writers)
     gcn = model.generate(vectors).amax(dim=1, keepdim=True)
     cgan = GANGlyphs.from_pretrained(HANDWRITING).draw(labels, Style(seed=seed, variation=1.0, neatness=0.5))
-    # Both as the app lays them out: the faint haze below INK_FLOOR is paper.
-    ink = lambda images: ((images - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
-    read = lambda images: (judge.read(ink(images) * 2 - 1)[0].argmax(dim=1) == labels).double().mean().item()
+    read = lambda images: (judge.read(on_paper(images) * 2 - 1)[0].argmax(dim=1) == labels).double().mean().item()
     return {"gcn": read(gcn), "cgan": read(cgan)}
