@@ -102,6 +102,9 @@ def build(handwriter: Handwriter) -> None:
     # the found hand's code changes `hand`, whose change draws the text again
     wire(functools.partial(find_hand, handwriter), [pad, character], [hand, character, reading], hand_status,
          [use_hand.click], api_name="find_hand")
+    # A found hand redraws the text, which on a phone sits a screen above the pad: bring it into view.
+    hand.change(None, js="() => document.getElementById('hw-output')?.scrollIntoView({block: 'nearest'})",
+                api_visibility="private")
     new_style.click(lambda: (random.randrange(1_000_000), "", ""), None, [seed, hand, reading],
                     api_visibility="private")
     examples = gr.Examples([[e] for e in EXAMPLES], inputs=[text], label="Examples: click one to draw it")

@@ -282,6 +282,8 @@ def test_a_digit_drawn_on_the_pad_writes_the_text_in_that_hand(sized_page, artif
     wait_for_new_image(page, "#hw-output img", before)
     expect(page.locator("#hw-output img")).to_have_attribute("alt", "2026, in the visitor's hand")
     expect(page.locator("#hw-reading")).to_contain_text("Writing in your hand, found from your 7")
+    drawn = page.locator("#hw-output img").bounding_box()  # in view, on a phone a screen above the pad
+    assert 0 <= drawn["y"] and drawn["y"] + drawn["height"] <= VIEWPORTS[size]["height"], drawn
     page.screenshot(path=str(artifacts / f"handwriting-own-hand-{size}.png"), full_page=True)
     write_text(page, "1984")  # the hand stays the tab's style for every redraw
     expect(page.locator("#hw-output img")).to_have_attribute("alt", "1984, in the visitor's hand")
