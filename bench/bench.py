@@ -440,8 +440,10 @@ def main(argv=None) -> None:
     sections["process"] = sections.pop("process")
     first = {"machine": previous.get("machine", machine), "precision": served_precision(previous)}
     later = previous.get("measured again", [])
-    if args.only:
-        later = [*later, {"sections": args.only, "machine": machine, "precision": SERVED["precision"]}]
+    if args.only:  # a section measured again is no longer from the run that measured it before
+        later = [{**run, "sections": [name for name in run["sections"] if name not in args.only]} for run in later]
+        later = [*(run for run in later if run["sections"]),
+                 {"sections": args.only, "machine": machine, "precision": SERVED["precision"]}]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({**first, "measured again": later, **sections}, indent=2)
                                            + "\n")
