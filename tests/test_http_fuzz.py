@@ -188,15 +188,18 @@ def test_monitoring_is_closed(app_url):
 def test_run_predict_serves_only_the_handlers_that_run_outside_the_queue(app_url):
     """The page fills the text box from an example through /run/predict; no drawing may skip the queue there."""
     config = httpx.get(app_url + "config", timeout=60).json()
-    unqueued = [d["id"] for d in config["dependencies"] if d.get("queue") is False]
+    unqueued = [d["id"] for d in config["dependencies"] if d.get("queue") is False and d["backend_fn"]]
+    in_page = [d["id"] for d in config["dependencies"] if not d["backend_fn"]]  # the page's own JavaScript
     drawing = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "handwrite")
-    assert unqueued
+    assert unqueued and in_page
     handwriting = ["2026", 0, 0.15, 0.5, "#141e5a", "#ffffff", False, 0, 3, 24, ""]
-    for index, data in ((unqueued[0], [0]), (drawing, handwriting)):
+    for index, data in ((unqueued[0], [0]), (drawing, handwriting), (in_page[0], [""])):
         replied = httpx.post(app_url + "gradio_api/run/predict", timeout=60,
                              json={"data": data, "fn_index": index, "session_hash": "fuzz"})
         if index == drawing:
             assert replied.status_code == 422 and "runs in the queue" in replied.json()["error"]
+        elif index in in_page:
+            assert replied.status_code == 422 and "runs in the page only" in replied.json()["error"]
         else:
             assert replied.status_code == 200, replied.text
 

@@ -100,7 +100,9 @@ class ApiGuard:
         index = request.get("fn_index") if isinstance(request, dict) else None
         if not isinstance(index, int) or isinstance(index, bool) or index not in self.handlers:
             return f"fn_index must name one of this page's handlers (0 to {max(self.handlers)}), got {str(index)[:20]}."
-        name, names, examples, in_queue = self.handlers[index]
+        name, names, examples, in_queue, on_server = self.handlers[index]
+        if not on_server:
+            return f"{name} runs in the page only: the server has nothing to run for it."
         if in_queue != queued:
             return f"{name} runs {'in' if in_queue else 'outside'} the queue: call it through " + (
                 "/gradio_api/queue/join." if in_queue else "/gradio_api/run/predict.")
@@ -195,8 +197,9 @@ def endpoint_arity(demo) -> dict[str, list[str]]:
 
 def handler_arity(demo) -> dict[int, tuple[str, list[str], dict[int, int], bool]]:
     """Every handler the page can call by fn_index, private ones too: (what to call it in a message, its input
-    names, {position: number of examples} for the example lists it reads, whether it runs in the queue)."""
+    names, {position: number of examples} for the example lists it reads, whether it runs in the queue, whether
+    the server runs anything for it: a handler of the page's own JavaScript does not)."""
     return {index: (f"/{fn.api_name}" if fn.api_name else f"handler {index}", input_names(fn),
                     {position: len(block.samples) for position, block in enumerate(fn.inputs)
-                     if type(block).__name__ == "Dataset"}, bool(fn.queue))
+                     if type(block).__name__ == "Dataset"}, bool(fn.queue), fn.fn is not None)
             for index, fn in demo.fns.items()}
