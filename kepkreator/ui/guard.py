@@ -195,7 +195,7 @@ def endpoint_arity(demo) -> dict[str, list[str]]:
             if fn.api_name and fn.api_visibility != "private"}
 
 
-def handler_arity(demo) -> dict[int, tuple[str, list[str], dict[int, int], bool]]:
+def handler_arity(demo) -> dict[int, tuple[str, list[str], dict[int, int], bool, bool]]:
     """Every handler the page can call by fn_index, private ones too: (what to call it in a message, its input
     names, {position: number of examples} for the example lists it reads, whether it runs in the queue, whether
     the server runs anything for it: a handler of the page's own JavaScript does not)."""
