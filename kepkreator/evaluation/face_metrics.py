@@ -46,7 +46,9 @@ BLEND_TARGET = 0.5
 # against the same figures: what a blend target in the data itself reaches.
 HOG_BLEND_TARGET = 0.7
 TOLD_APART_TARGET = 0.75
-# The two-sample figure of one step moves by about a point with the seed that picks the real faces and the folds.
+# The two-sample figure of one step moves with the seed that picks the real faces and the folds: over seeds 0-4 the
+# shipped model's ends span 90.6-94.0% and its 0.5 blends 96.0-98.3% (a standard deviation of about 1.2 points),
+# and the middle sat 3.3-6.4 points above the ends at every seed.
 STRIP_NOISE = 0.02
 
 
