@@ -241,14 +241,25 @@ def pen_edges(glyphs: torch.Tensor, scale: int) -> torch.Tensor:
     return big / alpha.clamp(min=1e-6) * (t * t * (3 - 2 * t))
 
 
-def on_paper(glyphs: torch.Tensor) -> torch.Tensor:
-    """Glyph ink maps (in [0, 1], ... x C x H x W) as the page shows them: the generator's faint haze is paper, the
-    rest stretched back to full ink. A tanh generator never reaches exact paper (ink below INK_FLOOR), and it
-    leaves specks of ink more than a pixel away from any stroke, where a pen leaves none (0.85 pixels per digit of
-    the cGAN's against 0.10 of real digits: docs/handwriting-cgan.md)."""
-    ink = ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
+def above_floor(glyphs: torch.Tensor) -> torch.Tensor:
+    """Glyph ink maps (in [0, 1]) with the faint haze below INK_FLOOR as paper, the rest stretched back to full ink:
+    a tanh generator never reaches exact paper."""
+    return ((glyphs - INK_FLOOR) / (1 - INK_FLOOR)).clamp(0, 1)
+
+
+def specks(ink: torch.Tensor) -> torch.Tensor:
+    """Where ink (... x C x H x W, in [0, 1]) lies more than a pixel away from every stroke's core, where a pen
+    leaves none: True for such pixels of any channel's ink. The cGAN leaves several times as many as real digits
+    hold (the cgan-mnist card's ink table, `python -m kepkreator.evaluate cgan`)."""
     strokes = (ink.amax(dim=-3, keepdim=True) > STROKE_INK).to(ink.dtype)
-    return ink * F.max_pool2d(strokes, 3, stride=1, padding=1)
+    return (ink > 0) & (F.max_pool2d(strokes, 3, stride=1, padding=1) == 0)
+
+
+def on_paper(glyphs: torch.Tensor) -> torch.Tensor:
+    """Glyph ink maps (in [0, 1], ... x C x H x W) as the page shows them: the haze below the ink floor and the
+    specks away from any stroke are paper, the rest stretched back to full ink."""
+    ink = above_floor(glyphs)
+    return ink.masked_fill(specks(ink), 0)
 
 
 def compose(glyphs: torch.Tensor, lines: list[list[Item]], layout: Layout, seed: int) -> np.ndarray:

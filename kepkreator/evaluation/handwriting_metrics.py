@@ -20,7 +20,7 @@ from kepkreator.cards import markdown_table
 from kepkreator.evaluation.hand_metrics import FOUND, evaluate_own_hand
 from kepkreator.evaluation.shared import checklist, progress
 from kepkreator.evaluation.readers import hog_features, two_sample_accuracy
-from kepkreator.handwriting import Handwriter, Style, on_paper
+from kepkreator.handwriting import Handwriter, Style, above_floor, on_paper, specks
 from kepkreator.hub import load_model
 from kepkreator.metrics import accuracy, frechet_distance, precision_recall, score_set
 from kepkreator.models.cgan import Generator
@@ -188,12 +188,16 @@ def own_hand_notes(own_hand: dict, judge: str) -> str:
 
 
 def ink_table(images: dict[str, torch.Tensor]) -> list[dict]:
-    """Per set of digits (in [-1, 1]): the mean ink of a digit and the share of pixels that are exactly paper."""
+    """Per set of digits (in [-1, 1]): the mean ink of a digit, the share of pixels that are exactly paper, and the
+    pixels per digit of ink above the floor but more than a pixel from any stroke's core (specks)."""
     return [{"images": name, "ink per digit": f"{ink_per_digit(drawn):.1f}",
-             "pixels exactly paper": f"{100 * (drawn <= -1).double().mean():.1f}%"} for name, drawn in images.items()]
+             "pixels exactly paper": f"{100 * (drawn <= -1).double().mean():.1f}%",
+             "specks per digit": f"{specks(above_floor((drawn + 1) / 2)).sum(dim=(1, 2, 3)).double().mean():.2f}"}
+            for name, drawn in images.items()]
 
 
-def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int, seed: int) -> list[dict]:
+def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int, seed: int
+                 ) -> dict[str, dict[str, float]]:
     """FD, precision, recall and a two-sample test of each set against the reference, on HOG features: edges
     and their directions, which no network here was trained to produce or to read."""
     features = {name: torch.from_numpy(hog_features(images)).float() for name, images in
@@ -211,6 +215,7 @@ def hog_coverage(reference: torch.Tensor, sets: dict[str, torch.Tensor], k: int,
 
 
 def hog_rows(figures: dict[str, dict[str, float]]) -> list[dict]:
+    """`hog_coverage`'s figures as the card's table rows."""
     return [{"images, read by HOG": name, **{key: f"{value:.3f}" for key, value in set_figures.items()
                                              if key != "told apart"},
              "told apart": f"{100 * set_figures['told apart']:.1f}%"} for name, set_figures in figures.items()]
