@@ -116,9 +116,12 @@ def test_a_mix_partner_differs_in_the_blended_attribute_only(data_dir):
     assert not found.any() and values.tolist() == [faces.attributes[0, 0].item()]
 
 
-def test_a_decaying_schedule_resumes_only_with_the_same_steps(tmp_path, capsys):
-    command = ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8",
-               "--cooldown", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
+@pytest.mark.parametrize("command", [
+    ["train.gcn", "--limit", "128", "--batch-size", "16", "--width", "16", "--classifier-width", "8"],
+    ["train.cgan", *TINY],
+])
+def test_a_decaying_schedule_resumes_only_with_the_same_steps(command, tmp_path, capsys):
+    command = [*command, "--cooldown", "2", "--checkpoint-every", "2", "--output-dir", str(tmp_path)]
     train_here(*command, "--steps", "2")
     assert "schedule_steps: 2 -> 4" in refusal(command[0], [*command[1:], "--steps", "4", "--resume"], capsys)
 
@@ -149,6 +152,16 @@ def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path, capsys)
     assert (tmp_path / "model.safetensors").exists()
 
 
+def test_a_cgan_cooldown_decays_both_players_learning_rates(tmp_path):
+    train_here("train.cgan", *TINY, "--steps", "4", "--cooldown", "4", "--output-dir", str(tmp_path / "decayed"))
+    train_here("train.cgan", *TINY, "--steps", "4", "--output-dir", str(tmp_path / "constant"))
+    decayed, constant = (tensors(tmp_path / name, "checkpoint.safetensors") for name in ("decayed", "constant"))
+    for player in ("generator", "discriminator"):
+        changed = [name for name in decayed
+                   if name.startswith(f"module.{player}.") and not torch.equal(decayed[name], constant[name])]
+        assert changed, f"the {player}'s weights ignored --cooldown"
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--steps", "0"], "argument --steps: must be a whole number of at least 1, got 0"),
     (["--batch-size", "many"], "argument --batch-size: must be a whole number of at least 1, got 'many'"),
@@ -160,6 +173,7 @@ def test_push_to_hub_offline_fails_clearly_and_keeps_the_model(tmp_path, capsys)
     (["--seed", "-1"], "argument --seed: must be a whole number from 0 to 9223372036854775807, got -1"),
     (["--shift", "20"], "argument --shift: must be a whole number from 0 to 8, got 20"),
     (["--ema-decay", "1"], "argument --ema-decay: must be a number from 0 to below 1, got 1"),
+    (["--steps", "10", "--cooldown", "11"], "--cooldown must be from 0 to --steps (10), got 11"),
 ])
 def test_bad_flags_get_clear_messages(flags, message, tmp_path, capsys):
     assert message in refusal("train.cgan", [*TINY, "--output-dir", str(tmp_path / "out"), *flags], capsys)

@@ -16,8 +16,8 @@ import argparse
 
 from kepkreator.data.catalog import DATASETS
 from kepkreator.validation import HelpWithDefaults, number_flag
-from train.flags import (DECAY, LEARNING_RATE, SHIFT, WEIGHT, WIDTH, add_average_arguments, add_loop_arguments,
-                         command_line)
+from train.flags import (DECAY, LEARNING_RATE, SHIFT, WEIGHT, WIDTH, add_average_arguments, add_cooldown_argument,
+                         add_loop_arguments, check_cooldown, command_line)
 from train.recipes import parse_with_recipe
 
 
@@ -38,6 +38,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr-d", type=LEARNING_RATE, default=2e-4, help="the discriminator's learning rate")
     parser.add_argument("--beta1", type=DECAY, default=0.5, help="Adam's first beta for both players")
     add_average_arguments(parser)
+    add_cooldown_argument(parser)
     parser.add_argument("--mode-seeking", type=WEIGHT, default=0.1, help="weight of the mode-seeking term (0: off)")
     parser.add_argument("--shift", type=SHIFT, default=2, help="DiffAugment translation in pixels (0: off)")
     add_loop_arguments(parser, batch_size=64)
@@ -45,7 +46,9 @@ def get_args_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    return parse_with_recipe(get_args_parser(), "train.cgan", argv)
+    args = parse_with_recipe(get_args_parser(), "train.cgan", argv)
+    check_cooldown(args)
+    return args
 
 
 def main(args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from kepkreator.data.digits import DataError, load_characters, load_qmnist_test,
 from kepkreator.models.cgan import Discriminator, Generator
 from train.diffaugment import translate
 from train.ema import MovingAverage
-from train.loop import Run, fail, make_accelerator
+from train.loop import Run, cooldown, fail, make_accelerator, schedule_horizon, set_learning_rate
 
 
 class CGANTask:
@@ -38,6 +38,8 @@ class CGANTask:
         return {"generator": self.g_opt, "discriminator": self.d_opt}
 
     def training_step(self, batch, step):
+        for optimizer, base in ((self.d_opt, self.args.lr_d), (self.g_opt, self.args.lr_g)):
+            set_learning_rate([optimizer], cooldown(base, step, self.args.steps, self.args.cooldown))
         real, labels = batch
         real = real.unsqueeze(1).float().div(127.5).sub(1.0)
         n = len(labels)
@@ -108,7 +110,8 @@ def run(args: argparse.Namespace) -> None:
     accelerator = make_accelerator()
     torch.manual_seed(args.seed)
     task = CGANTask(args, data.classes, accelerator)
-    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data)},
+    run = Run(args, accelerator, {**vars(args), "classes": data.classes, "images": len(data),
+                                  **schedule_horizon(args.steps, decaying=args.cooldown > 0)},
               resumable=("save_generator",))
     run(task, (data.images, data.labels), {
         "title": f"Conditional GAN: {args.dataset}",
@@ -118,5 +121,5 @@ def run(args: argparse.Namespace) -> None:
         "command": args.command,
         "hyperparameters": {k: getattr(args, k) for k in
                             ("steps", "batch_size", "seed", "latent_dim", "g_width", "d_width", "lr_g", "lr_d",
-                             "beta1", "ema_decay", "save_generator", "shift", "mode_seeking")},
+                             "beta1", "ema_decay", "save_generator", "shift", "mode_seeking", "cooldown")},
     })

@@ -57,6 +57,16 @@ def command_line(train):
     return main
 
 
+def add_cooldown_argument(parser) -> None:
+    parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
+                        help="decay the learning rates linearly to zero over the last N steps (0: constant)")
+
+
+def check_cooldown(args: argparse.Namespace) -> None:
+    if not 0 <= args.cooldown <= args.steps:
+        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
+
+
 def add_average_arguments(parser, decay: float = 0.999) -> None:
     parser.add_argument("--ema-decay", type=DECAY, default=decay,
                         help=f"decay of the generator's moving average, from 0 to below 1 (default {decay})")

@@ -8,7 +8,8 @@ import argparse
 
 from kepkreator.data.catalog import KDEF_ANGLES, KDEF_EXPRESSIONS
 from kepkreator.validation import HelpWithDefaults, number_flag, seed_flag
-from train.flags import DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_loop_arguments, fail
+from train.flags import (DECAY, LEARNING_RATE, SHARE, WEIGHT, WIDTH, add_cooldown_argument, add_loop_arguments,
+                         check_cooldown, fail)
 from train.recipes import parse_with_recipe
 
 DESCRIPTION = "Train the Generative Cooperative Net (attributes -> image) or its independent judge."
@@ -51,8 +52,7 @@ NEEDS_CONTENT = {"unseen_weight": "draws each --content with other rows' style a
 
 def check_gcn_arguments(args: argparse.Namespace) -> None:
     """Every model and loss flag checked before any data is read; fills in --d-shift's default."""
-    if not 0 <= args.cooldown <= args.steps:
-        fail(f"--cooldown must be from 0 to --steps ({args.steps}), got {args.cooldown}")
+    check_cooldown(args)
     generator_flags = {"unseen_weight": 0.0, "mix_weight": 0.0, "adversarial_weight": 0.0,
                        "adversarial_blend_weight": 0.0, "colour_mixes": 0.0, "exact_transform": False,
                        "generator": "plain", "content": None, "blend_norm": False}
@@ -102,8 +102,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mix-weight", type=WEIGHT, default=0.0, metavar="W",
                         help="weight of the mix reconstruction term: pixel mixes of two real images that differ "
                              "only in the blended attribute must be drawn from the mixed vector (0: off)")
-    parser.add_argument("--cooldown", type=number_flag(0, whole=True), default=0, metavar="N",
-                        help="decay the learning rates linearly to zero over the last N steps (0: constant)")
+    add_cooldown_argument(parser)
     parser.add_argument("--generator", choices=["plain", "modulated"], default="plain",
                         help="plain: the paper's stack, the attributes enter once; modulated: they also modulate "
                              "every layer, two convolutions per scale")
