@@ -13,7 +13,7 @@ from kepkreator.data.digits import DataError, load_characters, load_qmnist_test,
 from kepkreator.models.cgan import Discriminator, Generator
 from train.diffaugment import translate
 from train.ema import MovingAverage
-from train.loop import Run, cooldown, fail, make_accelerator, schedule_horizon, set_learning_rate
+from train.loop import Run, apply_cooldown, fail, make_accelerator, schedule_horizon
 
 
 class CGANTask:
@@ -38,8 +38,8 @@ class CGANTask:
         return {"generator": self.g_opt, "discriminator": self.d_opt}
 
     def training_step(self, batch, step):
-        for optimizer, base in ((self.d_opt, self.args.lr_d), (self.g_opt, self.args.lr_g)):
-            set_learning_rate([optimizer], cooldown(base, step, self.args.steps, self.args.cooldown))
+        apply_cooldown(((self.d_opt, self.args.lr_d), (self.g_opt, self.args.lr_g)), step, self.args.steps,
+                       self.args.cooldown)
         real, labels = batch
         real = real.unsqueeze(1).float().div(127.5).sub(1.0)
         n = len(labels)

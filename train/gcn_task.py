@@ -19,7 +19,7 @@ from kepkreator.data.transforms import upright
 from kepkreator.models.gcn import TRANSFORM, GCNModel
 from train.diffaugment import translate
 from train.gcn_arguments import hyperparameters
-from train.loop import Run, cooldown, fail, make_accelerator, schedule_horizon, set_learning_rate
+from train.loop import Run, apply_cooldown, fail, make_accelerator, schedule_horizon
 
 # The attribute a user blends in the app, which --mix-weight teaches the generator to blend.
 BLENDED = {"qmnist": "writer", "yale": "identity", "kdef": "identity"}
@@ -83,9 +83,8 @@ class GCNTask:
         return self.opts
 
     def training_step(self, batch, step):
-        for name, optimizer in self.opts.items():
-            base = self.args.lr_d if name == "discriminator" else self.args.lr
-            set_learning_rate([optimizer], cooldown(base, step, self.args.steps, self.args.cooldown))
+        apply_cooldown(((optimizer, self.args.lr_d if name == "discriminator" else self.args.lr)
+                        for name, optimizer in self.opts.items()), step, self.args.steps, self.args.cooldown)
         images, attributes = batch
         real, targets = images.float() / 255, one_hot_parts(attributes, self.schema)
         if self.colour is not None:

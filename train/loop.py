@@ -65,6 +65,12 @@ def cooldown(base: float, step: int, steps: int, cooldown_steps: int) -> float:
     return base * min(1.0, (steps - step) / cooldown_steps) if cooldown_steps else base
 
 
+def apply_cooldown(rates, step: int, steps: int, cooldown_steps: int) -> None:
+    """Set each (optimizer, base learning rate) in `rates` to its rate under `cooldown` at `step`."""
+    for optimizer, base in rates:
+        set_learning_rate([optimizer], cooldown(base, step, steps, cooldown_steps))
+
+
 def schedule_horizon(steps: int, decaying: bool) -> dict:
     """Run settings for a learning-rate schedule: a decaying one depends on --steps, so resuming it with other
     --steps would change the result."""
