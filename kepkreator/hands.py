@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torchvision.transforms.v2.functional import gaussian_blur
 
 from kepkreator.models.cgan import Generator
 from kepkreator.validation import InputError
@@ -163,10 +164,7 @@ def as_mnist_digit(image: Image.Image | np.ndarray) -> torch.Tensor:
 
 
 def _blurred(images: torch.Tensor) -> torch.Tensor:
-    taps = torch.exp(-0.5 * torch.arange(-3, 4, dtype=images.dtype) ** 2)
-    taps = taps / taps.sum()
-    images = F.conv2d(images, taps.view(1, 1, 1, 7), padding=(0, 3))
-    return F.conv2d(images, taps.view(1, 1, 7, 1), padding=(3, 0))
+    return gaussian_blur(images, kernel_size=[7, 7], sigma=[1.0, 1.0])
 
 
 def find_latent(generator: Generator, digit: torch.Tensor, label: int, how: Inversion = Inversion(), seed: int = 0
