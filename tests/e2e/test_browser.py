@@ -44,14 +44,16 @@ def test_every_tab_opens_on_a_drawing_before_any_click(page, app_url):
 
 
 def wait_for_new_image(page, selector, previous_src):
-    """Wait until the output shows a drawing other than `previous_src`, fully loaded; return its size."""
-    page.wait_for_function(
+    """Wait until the output shows a drawing other than `previous_src`, fully loaded; return its size, read in the
+    same check (a later redraw may replace the image between two calls, and its size is 0 until it loads)."""
+    loaded = page.wait_for_function(
         """([selector, previous]) => {
             const img = document.querySelector(selector);
-            return img && img.src && img.src !== previous && img.complete && img.naturalWidth > 0;
+            const ready = img && img.src && img.src !== previous && img.complete && img.naturalWidth > 0;
+            return ready ? [img.naturalWidth, img.naturalHeight] : false;
         }""",
         arg=[selector, previous_src], timeout=30_000)
-    return page.locator(selector).evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    return loaded.json_value()
 
 
 def test_type_a_number_and_see_it_handwritten(page, artifacts):
