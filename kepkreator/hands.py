@@ -28,9 +28,9 @@ MAX_DRAWING_BYTES = 500_000  # a drawing pad's PNG is 2-20 kB
 MAX_DRAWING_PIXELS = 4_000_000
 MIN_CONFIDENCE = 0.5  # the reader's probability below which a drawing is not read as a digit
 # The found hand's drawing may differ from the drawing by this much at most (mean squared difference of blurred
-# ink): above it, the drawing is nothing the generator draws as that character. Held-out writers' real digits fit
-# within it 97% of the time and pad drawings of digits far within it, while an X, a square, a hash or a letter A,
-# which the judge reads as a digit, do not (docs/own-hand.md).
+# ink): above it, the drawing is nothing the generator draws as that character. Most held-out writers' real digits
+# fit within it (the cgan-mnist card counts those refused: 4 of 63) and pad drawings of digits far within it, while
+# an X, a square, a hash or a letter A, which the judge reads as a digit, do not (docs/own-hand.md).
 MAX_FIT_ERROR = 0.012
 INK_SEEN = 0.1  # ink below this does not count towards the drawing's bounding box
 LEARNING_RATE = 0.08
